@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "zina.accounts"
+    label = "accounts"
+    verbose_name = _("Institutions and users")
+
+    def ready(self) -> None:
+        from . import navigation, permissions  # noqa: F401  (registers rules and menu)

@@ -1,0 +1,125 @@
+"""The Latvian demo data: institutions and one demo login per role (fictional people).
+
+Idempotent: running it again leaves existing demo objects as they are. Every write goes
+through the operations, so the demo also has an audit trail.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from django.db import transaction
+
+from zina.accounts import operations as ops
+from zina.accounts.choices import MembershipKind, Responsibility, Role
+from zina.accounts.models import Institution, RoleAssignment, User
+
+DEMO_PASSWORD = "zina-demo-2026"  # noqa: S105  (demo only, printed to the console)
+
+INSTITUTIONS = [
+    ops.InstitutionData(
+        code="dpm",
+        name="Digitālās pārvaldības ministrija",
+        name_en="Ministry of Digital Administration",
+        short_name="DPM",
+        registration_number="90000000001",
+        email="pasts@dpm.example.lv",
+        phone="+371 67000001",
+    ),
+    ops.InstitutionData(
+        code="vra",
+        name="Valsts reģistru aģentūra",
+        name_en="State Registers Agency",
+        short_name="VRA",
+        registration_number="90000000002",
+        email="info@vra.example.lv",
+        phone="+371 67000002",
+    ),
+    ops.InstitutionData(
+        code="spa",
+        name="Sociālo pabalstu aģentūra",
+        name_en="Social Benefits Agency",
+        short_name="SPA",
+        registration_number="90000000003",
+        email="info@spa.example.lv",
+        phone="+371 67000003",
+    ),
+]
+
+# username, first name, last name, institution code, role, A/L, position
+PEOPLE: list[tuple[str, str, str, str, str, str, str]] = [
+    ("portfelis", "Inese", "Kalniņa", "vra", Role.SERVICE_PORTFOLIO_OWNER, "A",
+     "Pakalpojumu pārvaldības nodaļas vadītāja"),
+    ("pakalpojums", "Jānis", "Bērziņš", "vra", Role.SERVICE_OWNER, "A",
+     "Reģistru pakalpojumu vadītājs"),
+    ("sniedzejs", "Līga", "Ozola", "vra", Role.SERVICE_PROVIDER, "L", "Klientu apkalpošanas speciāliste"),
+    ("resursi", "Andris", "Liepiņš", "vra", Role.RESOURCE_PORTFOLIO_OWNER, "A", "IT departamenta direktors"),
+    ("resurss", "Ilze", "Krūmiņa", "vra", Role.RESOURCE_OWNER, "A", "Informācijas sistēmu vadītāja"),
+    ("atbalsts", "Kristaps", "Zariņš", "vra", Role.SUPPORT_SPECIALIST, "L", "Atbalsta dienesta speciālists"),
+    ("eksperts", "Dace", "Vītola", "vra", Role.SUPPORT_EXPERT, "L", "Sistēmu eksperte"),
+    ("incidenti", "Māris", "Eglītis", "vra", Role.INCIDENT_MANAGER, "A", "Incidentu pārvaldnieks"),
+    ("problemas", "Sanita", "Jansone", "vra", Role.PROBLEM_MANAGER, "A", "Problēmu pārvaldniece"),
+    ("izmainas", "Edgars", "Kļaviņš", "vra", Role.CHANGE_MANAGER, "A", "Izmaiņu pārvaldnieks"),
+    ("zinasanas", "Anna", "Pētersone", "vra", Role.KNOWLEDGE_MANAGER, "A", "Zināšanu pārvaldniece"),
+    ("admins", "Guntis", "Lācis", "vra", Role.ADMINISTRATOR, "A", "Sistēmas administrators"),
+    ("auditors", "Rita", "Siliņa", "vra", Role.AUDITOR, "L", "Iekšējā auditore"),
+    ("partneris", "Oskars", "Balodis", "vra", Role.PARTNER, "L", "SIA “Datu Tilts” izstrādātājs"),
+]
+
+SUPERUSER = ("sistema", "Sistēmas", "Pārzinis")
+
+
+def _superuser() -> User:
+    username, first, last = SUPERUSER
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User.objects.create_superuser(
+            username=username, email="", password=DEMO_PASSWORD, first_name=first, last_name=last
+        )
+    return user
+
+
+@transaction.atomic
+def load_demo(progress: TextIO | None = None) -> list[tuple[str, str]]:
+    """Load the demo data; return (username, description) for every demo login."""
+    root = _superuser()
+    institutions: dict[str, Institution] = {}
+    for data in INSTITUTIONS:
+        existing = Institution.objects.filter(code=data.code).first()
+        institutions[data.code] = existing or ops.create_institution(actor=root, data=data)
+
+    logins = [(root.username, "Instalācijas administrators (visas iestādes)")]
+    for username, first, last, code, role, mark, title in PEOPLE:
+        institution = institutions[code]
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = ops.create_user(
+                actor=root,
+                institution=institution,
+                username=username,
+                data=ops.UserData(
+                    first_name=first,
+                    last_name=last,
+                    email=f"{username}@{code}.example.lv",
+                    language="lv",
+                ),
+                kind=MembershipKind.PARTNER if role == Role.PARTNER else MembershipKind.STAFF,
+                title=title,
+                password=None,
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        if not RoleAssignment.objects.filter(user=user, institution=institution, role=role).exists():
+            ops.assign_role(
+                actor=root,
+                user=user,
+                institution=institution,
+                role=role,
+                responsibility=Responsibility(mark),
+            )
+        label = Role(role).label
+        logins.append((username, f"{label} — {institution.short_name}"))
+        if progress is not None:
+            progress.write(".", ending="")
+    return logins
+

@@ -1,0 +1,25 @@
+"""``zina worker``: run background tasks (django.tasks on the database backend)."""
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run the background task worker (django-tasks-db)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--batch", action="store_true", help="Run queued tasks, then exit.")
+        parser.add_argument("--queue-name", default="*")
+        parser.add_argument("--interval", type=float, default=1.0)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command(
+            "db_worker",
+            batch=options["batch"],
+            queue_name=options["queue_name"],
+            interval=options["interval"],
+            reload=False,
+            verbosity=options["verbosity"],
+        )

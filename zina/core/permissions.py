@@ -1,0 +1,96 @@
+"""The one permission entry point.
+
+Every app registers, per model, a *view rule* (a ``Q`` filter saying which rows a user may
+see) and *action rules* (``can(user, action, obj)`` predicates). Every surface — pages, the
+API, search, exports, feeds — reads through :func:`visible_to` / ``Model.objects.visible_to``
+and checks writes with :func:`can`. A second, hand-written visibility rule elsewhere is a bug.
+
+Superusers (installation administrators) may do everything; anonymous users see only what a
+view rule grants to ``AnonymousUser`` explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+
+ViewRule = Callable[[Any], Q]
+ActionRule = Callable[[Any, Any], bool]
+
+NOTHING = Q(pk__in=[])
+
+
+@dataclass
+class ModelRules:
+    view: ViewRule
+    actions: dict[str, ActionRule] = field(default_factory=dict)
+
+
+_registry: dict[type[models.Model], ModelRules] = {}
+
+
+def register(model: type[models.Model], *, view: ViewRule, **actions: ActionRule) -> None:
+    """Declare who may see rows of ``model`` and who may perform each action on them."""
+    _registry[model] = ModelRules(view=view, actions=dict(actions))
+
+
+def rules_for(model: type[models.Model]) -> ModelRules:
+    concrete = model._meta.concrete_model or model
+    try:
+        return _registry[concrete]
+    except KeyError:
+        raise LookupError(f"no permission rules registered for {concrete.__name__}") from None
+
+
+def is_superuser(user: Any) -> bool:
+    return bool(getattr(user, "is_active", False) and getattr(user, "is_superuser", False))
+
+
+def view_filter(user: Any, model: type[models.Model]) -> Q:
+    if is_superuser(user):
+        return Q()
+    if user is not None and not getattr(user, "is_active", True):
+        return NOTHING
+    return rules_for(model).view(user)
+
+
+def visible_to(user: Any, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    """Rows of ``queryset`` that ``user`` may see."""
+    return queryset.filter(view_filter(user, queryset.model))
+
+
+def can(user: Any, action: str, obj: Any) -> bool:
+    """May ``user`` perform ``action`` on ``obj`` (an instance, or a model class for creation)?"""
+    if user is None or not getattr(user, "is_active", False):
+        return False
+    if is_superuser(user):
+        return True
+    model = obj if isinstance(obj, type) else type(obj)
+    rules = rules_for(model)
+    if action == "view" and not isinstance(obj, type):
+        return type(obj)._default_manager.filter(pk=obj.pk).filter(rules.view(user)).exists()
+    rule = rules.actions.get(action)
+    if rule is None:
+        return False
+    return bool(rule(user, obj))
+
+
+def require(user: Any, action: str, obj: Any) -> None:
+    """Raise ``PermissionDenied`` unless :func:`can` allows the action."""
+    if not can(user, action, obj):
+        raise PermissionDenied
+
+
+class RestrictedQuerySet(models.QuerySet):
+    """A queryset that knows the permission rule: ``Model.objects.visible_to(user)``."""
+
+    def visible_to(self, user: Any) -> RestrictedQuerySet:
+        return visible_to(user, self)
+
+
+RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)
