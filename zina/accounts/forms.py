@@ -62,10 +62,12 @@ class UserDataForm(forms.ModelForm):
 
 
 class NewUserForm(UserDataForm):
-    username = forms.CharField(label=_("username"), max_length=150)
-    kind = forms.ChoiceField(label=_("kind"), choices=MembershipKind.choices)
-    title = forms.CharField(label=_("position"), max_length=200, required=False)
-    institution = forms.ModelChoiceField(label=_("institution"), queryset=Institution.objects.none())
+    username = forms.CharField(label=_("Username"), max_length=150)
+    kind = forms.ChoiceField(label=_("Kind"), choices=MembershipKind.choices)
+    title = forms.CharField(label=_("Position"), max_length=200, required=False)
+    institution = forms.ModelChoiceField(
+        label=_("Institution"), queryset=Institution.objects.none(), empty_label=None
+    )
 
     class Meta(UserDataForm.Meta):
         fields = ["username", *UserDataForm.Meta.fields]
@@ -77,10 +79,12 @@ class NewUserForm(UserDataForm):
 
 
 class RoleAssignmentForm(forms.Form):
-    institution = forms.ModelChoiceField(label=_("institution"), queryset=Institution.objects.none())
-    role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+    institution = forms.ModelChoiceField(
+        label=_("Institution"), queryset=Institution.objects.none(), empty_label=None
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     responsibility = forms.ChoiceField(
-        label=_("responsibility"), choices=Responsibility.choices, initial=Responsibility.CO_RESPONSIBLE
+        label=_("Responsibility"), choices=Responsibility.choices, initial=Responsibility.CO_RESPONSIBLE
     )
 
     def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
@@ -89,9 +93,9 @@ class RoleAssignmentForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=100, help_text=_("What the token is for."))
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the token is for."))
     expires_at = forms.DateField(
-        label=_("expires"),
+        label=_("Expires"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Leave empty for a token that does not expire."),

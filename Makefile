@@ -1,0 +1,63 @@
+# Zina — two commands for a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+BIN := $(VENV)/bin
+ZINA := $(BIN)/zina
+PORT ?= 8000
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+MO := $(patsubst %.po,%.mo,$(wildcard zina/locale/*/LC_MESSAGES/django.po))
+
+.PHONY: help setup demo serve test test-sqlite test-postgres lint messages makemessages bench clean
+
+help:
+	@echo "make demo   set up and run the demo (SQLite, Latvian demo data) on http://127.0.0.1:$(PORT)"
+	@echo "make test   set up and run every test on SQLite and PostgreSQL, plus ruff and mypy"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || "$$(scripts/find-python)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+%.mo: %.po
+	@scripts/ensure-gettext
+	msgfmt --check -o $@ $<
+
+setup: $(STAMP) $(MO)
+
+demo: setup
+	$(ZINA) demo
+	@echo
+	@echo "Zina demo: http://127.0.0.1:$(PORT)/  (Ctrl+C stops it)"
+	$(ZINA) serve --port $(PORT)
+
+serve: setup
+	$(ZINA) serve --port $(PORT)
+
+test: setup lint
+	@scripts/ensure-browser
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: setup
+	@echo "== tests on SQLite =="
+	env -u DATABASE_URL ZINA_DATA_DIR=$(CURDIR)/var/test-sqlite $(BIN)/pytest -q
+
+test-postgres: setup
+	@echo "== tests on PostgreSQL =="
+	ZINA_DATA_DIR=$(CURDIR)/var/test-postgres scripts/with-postgres $(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy zina/core zina/accounts zina/api.py
+	$(BIN)/python scripts/check-messages.py
+
+makemessages: setup
+	cd zina && ../$(ZINA) makemessages -l lv -l en --no-obsolete --no-location
+
+bench: setup
+
+clean:
+	rm -rf $(VENV) var
