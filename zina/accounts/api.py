@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, FilterSchema, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from zina.core.models import AuditEvent
@@ -147,11 +147,11 @@ class AuditEventOut(Schema):
 
 
 class AuditFilter(FilterSchema):
-    institution: str | None = Field(None, q="institution__code")
-    verb: str | None = Field(None, q="verb__startswith")
-    object_type: str | None = Field(None, q="content_type__model")
-    object_id: str | None = Field(None, q="object_id")
-    actor: str | None = Field(None, q="actor_label")
+    institution: Annotated[str | None, FilterLookup("institution__code")] = None
+    verb: Annotated[str | None, FilterLookup("verb__startswith")] = None
+    object_type: Annotated[str | None, FilterLookup("content_type__model")] = None
+    object_id: Annotated[str | None, FilterLookup("object_id")] = None
+    actor: Annotated[str | None, FilterLookup("actor_label")] = None
 
 
 # --- Institutions -----------------------------------------------------------------------
