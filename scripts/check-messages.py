@@ -20,7 +20,11 @@ def entries(po: Path) -> dict[str, str]:
     for block in text.split("\n\n"):
         if "#, fuzzy" in block and 'msgid ""\nmsgstr ""\n"Project' not in block:
             result.setdefault("__fuzzy__", "")
-        m = re.search(r'^msgid ((?:".*"\n)+)(?:msgid_plural (?:".*"\n)+)?msgstr(?:\[0\])? ((?:".*"\n?)+)', block, re.M)
+        m = re.search(
+            r'^msgid ((?:".*"\n)+)(?:msgid_plural (?:".*"\n)+)?msgstr(?:\[0\])? ((?:".*"\n?)+)',
+            block,
+            re.M,
+        )
         if not m:
             continue
         msgid = "".join(re.findall(r'"(.*)"', m.group(1)))
@@ -38,9 +42,21 @@ def main() -> int:
         for po in catalogues:
             lang = po.parent.parent.name
             subprocess.run(
-                [sys.executable, "-m", "django", "makemessages", "-l", lang, "--no-location",
-                 "--no-obsolete", "--verbosity", "0"],
-                cwd=copy, check=True, env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": ""},
+                [
+                    sys.executable,
+                    "-m",
+                    "django",
+                    "makemessages",
+                    "-l",
+                    lang,
+                    "--no-location",
+                    "--no-obsolete",
+                    "--verbosity",
+                    "0",
+                ],
+                cwd=copy,
+                check=True,
+                env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": ""},
             )
             fresh = entries(copy / "locale" / lang / "LC_MESSAGES" / "django.po")
             current = entries(po)

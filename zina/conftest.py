@@ -99,8 +99,7 @@ def role_username(role: str) -> str:
 def role_users(make_user: Callable[..., User], institution: Institution) -> dict[str, Any]:
     """One user per :class:`Role` in ``institution`` (keyed by role value), plus ``"anonymous"``."""
     users: dict[str, Any] = {
-        role.value: make_user(role_username(role.value), institution, role.value)
-        for role in Role
+        role.value: make_user(role_username(role.value), institution, role.value) for role in Role
     }
     users[ANONYMOUS] = AnonymousUser()
     return users

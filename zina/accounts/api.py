@@ -1,7 +1,5 @@
 """API of the accounts domain: institutions, users, role assignments, audit events."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -114,7 +112,7 @@ class RoleAssignmentOut(Schema):
 
     @staticmethod
     def resolve_scope_type(obj: RoleAssignment) -> str | None:
-        return obj.scope_type.model if obj.scope_type_id else None
+        return obj.scope_type.model if obj.scope_type is not None else None
 
 
 class RoleAssignmentIn(Schema):
@@ -143,7 +141,7 @@ class AuditEventOut(Schema):
 
     @staticmethod
     def resolve_institution(obj: AuditEvent) -> str | None:
-        return obj.institution.code if obj.institution_id else None
+        return obj.institution.code if obj.institution is not None else None
 
 
 class AuditFilter(FilterSchema):
@@ -289,8 +287,6 @@ def delete_role_assignment(request: HttpRequest, pk: int) -> tuple[int, None]:
 
 @router.get("/audit-events", response=list[AuditEventOut], tags=["audit"])
 @paginate(LimitOffsetPagination)
-def list_audit_events(
-    request: HttpRequest, filters: Query[AuditFilter]
-) -> QuerySet[AuditEvent]:
+def list_audit_events(request: HttpRequest, filters: Query[AuditFilter]) -> QuerySet[AuditEvent]:
     qs = AuditEvent.objects.visible_to(actor(request)).select_related("content_type", "institution")
     return filters.filter(qs)

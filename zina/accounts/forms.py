@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from .choices import MembershipKind, Responsibility, Role
@@ -84,7 +84,9 @@ class RoleAssignmentForm(forms.Form):
     )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     responsibility = forms.ChoiceField(
-        label=_("Responsibility"), choices=Responsibility.choices, initial=Responsibility.CO_RESPONSIBLE
+        label=_("Responsibility"),
+        choices=Responsibility.choices,
+        initial=Responsibility.CO_RESPONSIBLE,
     )
 
     def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
@@ -100,3 +102,16 @@ class TokenForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Leave empty for a token that does not expire."),
     )
+
+
+class SetupOrResetPasswordForm(PasswordResetForm):
+    """Password reset that also reaches new users, who have no password until they set one.
+
+    Django's form skips users with an unusable password; here only blocked users are skipped.
+    """
+
+    def get_users(self, email: str) -> Any:
+        email_field = User.get_email_field_name()
+        return User._default_manager.filter(
+            **{f"{email_field}__iexact": email, "is_active": True}
+        ).iterator()

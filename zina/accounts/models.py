@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,9 @@ class Institution(TimeStampedModel):
     def __str__(self) -> str:
         return self.short_name or self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:institution_detail", args=[self.code])
+
     def display_name(self, language: str = "lv") -> str:
         return self.name_en if language == "en" and self.name_en else self.name
 
@@ -71,7 +75,7 @@ class User(AbstractUser):
         Institution, through="Membership", related_name="users", blank=True
     )
 
-    objects = ZinaUserManager()
+    objects = ZinaUserManager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["username"]
@@ -80,6 +84,9 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:user_detail", args=[self.username])
 
 
 class Membership(TimeStampedModel):
@@ -157,11 +164,13 @@ class RoleAssignment(TimeStampedModel):
         indexes = [models.Index(fields=["scope_type", "scope_id", "role"])]
 
     def __str__(self) -> str:
-        return f"{self.user} — {self.get_role_display()} ({self.responsibility}) — {self.scope_label}"
+        return (
+            f"{self.user} — {self.get_role_display()} ({self.responsibility}) — {self.scope_label}"
+        )
 
     @property
     def scope_object(self) -> Any:
-        if self.scope_type_id is None:
+        if self.scope_type is None:
             return None
         model = self.scope_type.model_class()
         return model._default_manager.filter(pk=self.scope_id).first() if model else None
@@ -215,6 +224,9 @@ class LoginAttempt(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.address} {self.at:%Y-%m-%d %H:%M} {self.succeeded}"
 
 
 def user_language(user: Any) -> str:

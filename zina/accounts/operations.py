@@ -22,7 +22,13 @@ from zina.core.permissions import require
 
 from .choices import MembershipKind, Responsibility, Role
 from .models import ApiToken, Institution, Membership, RoleAssignment, User, token_digest
-from .roles import forget_grants, membership_kind_for_role, scope_kind_for
+from .roles import (
+    ADMINISTER,
+    forget_grants,
+    institutions_with,
+    membership_kind_for_role,
+    scope_kind_for,
+)
 
 # Roles of which a scope has at most one accountable (A) holder.
 SINGLE_ACCOUNTABLE_ROLES = {
@@ -78,7 +84,9 @@ def create_institution(*, actor: User, data: InstitutionData) -> Institution:
 
 
 @transaction.atomic
-def update_institution(*, actor: User, institution: Institution, data: InstitutionData) -> Institution:
+def update_institution(
+    *, actor: User, institution: Institution, data: InstitutionData
+) -> Institution:
     """Change an institution's details. Its code is changed only by installation admins."""
     require(actor, "change", institution)
     institution = Institution.objects.select_for_update().get(pk=institution.pk)
@@ -120,7 +128,22 @@ def set_institution_active(*, actor: User, institution: Institution, active: boo
 # --- Users and memberships ---------------------------------------------------------------
 
 
-def _audit_user(actor: User, verb: str, user: User, institution: Institution | None, **kw: Any) -> None:
+def _home_institution(actor: User, user: User) -> Institution | None:
+    """The institution whose audit trail a change to ``user`` belongs in: one the actor
+    administers if there is one, else the user's first."""
+    memberships = list(user.memberships.select_related("institution").order_by("created_at", "pk"))
+    administered = institutions_with(actor, ADMINISTER)
+    for m in memberships:
+        if m.institution_id in administered:
+            return m.institution
+    return memberships[0].institution if memberships else None
+
+
+def _audit_user(
+    actor: User, verb: str, user: User, institution: Institution | None, **kw: Any
+) -> None:
+    if institution is None:
+        institution = _home_institution(actor, user)
     record(actor=actor, verb=verb, obj=user, institution=institution, **kw)
 
 
@@ -184,7 +207,9 @@ def set_user_active(*, actor: User, user: User, active: bool) -> User:
     user.is_active = active
     user.save(update_fields=["is_active"])
     if not active:
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
     _audit_user(
         actor,
         "user.activated" if active else "user.deactivated",
@@ -271,10 +296,16 @@ def assign_role(
     membership = Membership.objects.filter(user=user, institution=institution).first()
     wanted_kind = membership_kind_for_role(role)
     if membership is None:
-        membership = add_membership(actor=actor, user=user, institution=institution, kind=wanted_kind)
+        membership = add_membership(
+            actor=actor, user=user, institution=institution, kind=wanted_kind
+        )
     elif membership.kind != wanted_kind:
         raise ValidationError(
-            {"role": _("The partner role is for partner members; staff roles are for staff members.")}
+            {
+                "role": _(
+                    "The partner role is for partner members; staff roles are for staff members."
+                )
+            }
         )
 
     same_scope = RoleAssignment.objects.filter(
@@ -302,7 +333,9 @@ def assign_role(
         with transaction.atomic():
             assignment.save()
     except IntegrityError:
-        raise ValidationError({"role": _("The user already holds this role in this scope.")}) from None
+        raise ValidationError(
+            {"role": _("The user already holds this role in this scope.")}
+        ) from None
     record(
         actor=actor,
         verb="role.assigned",
@@ -350,7 +383,11 @@ def issue_api_token(
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     token = ApiToken(
-        user=actor, name=name[:100], prefix=prefix, digest=token_digest(secret), expires_at=expires_at
+        user=actor,
+        name=name[:100],
+        prefix=prefix,
+        digest=token_digest(secret),
+        expires_at=expires_at,
     )
     token.save()
     record(actor=actor, verb="token.issued", obj=token, after=snapshot(token))

@@ -45,6 +45,10 @@ def user_view(user: Any) -> Q:
 
 
 def _administers_all_institutions_of(user: Any, target: User) -> bool:
+    # An installation administrator is out of reach of institution administrators: changing
+    # their e-mail would let an institution admin reset their password and take over.
+    if target.is_superuser:
+        return False
     institution_ids = set(target.memberships.values_list("institution_id", flat=True))
     return bool(institution_ids) and institution_ids <= institutions_with(user, ADMINISTER)
 
@@ -55,9 +59,7 @@ register(
     # Creating a user needs administrator rights in at least one institution.
     create=lambda user, obj: bool(institutions_with(user, ADMINISTER)),
     change=lambda user, obj: obj.pk == user.pk or _administers_all_institutions_of(user, obj),
-    deactivate=lambda user, obj: (
-        obj.pk != user.pk and _administers_all_institutions_of(user, obj)
-    ),
+    deactivate=lambda user, obj: obj.pk != user.pk and _administers_all_institutions_of(user, obj),
     issue_token=lambda user, obj: obj.pk == user.pk,
 )
 

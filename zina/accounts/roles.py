@@ -44,11 +44,17 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 ROLE_DUTIES: dict[str, list[Promise]] = {
     Role.SERVICE_PORTFOLIO_OWNER: [
         _("Set the institution's knowledge management procedure."),
-        _("Provide the knowledge database and organise how knowledge is accumulated and kept current."),
+        _(
+            "Provide the knowledge database and organise how knowledge is accumulated "
+            "and kept current."
+        ),
         _("Make knowledge available to service providers and support."),
     ],
     Role.SERVICE_OWNER: [
-        _("Accumulate and update knowledge about your service's interruptions, their causes and remedies."),
+        _(
+            "Accumulate and update knowledge about your service's interruptions, "
+            "their causes and remedies."
+        ),
         _("Approve knowledge about your service and make it available."),
     ],
     Role.SERVICE_PROVIDER: [
@@ -58,7 +64,10 @@ ROLE_DUTIES: dict[str, list[Promise]] = {
         _("Organise knowledge about all of the institution's resources."),
     ],
     Role.RESOURCE_OWNER: [
-        _("Accumulate and update knowledge about your resource's interruptions, causes and remedies."),
+        _(
+            "Accumulate and update knowledge about your resource's interruptions, "
+            "causes and remedies."
+        ),
     ],
     Role.SUPPORT_SPECIALIST: [
         _("Answer general and simple questions (level 1), searching the knowledge base first."),

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from .models import ApiToken, LoginAttempt, User, token_digest
 
-TOKEN_PREFIX = "zina_"
+TOKEN_PREFIX = "zina_"  # noqa: S105  (a public marker, not a secret)
 
 
 def client_address(request: HttpRequest) -> str | None:

@@ -34,6 +34,12 @@ from .models import ApiToken, Institution, Membership, RoleAssignment, User
 from .roles import ADMINISTER, VIEW_AUDIT, institutions_with
 
 
+class AuthedRequest(HttpRequest):
+    """A request behind ``login_required``: its user is a real ``User``."""
+
+    user: User
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
@@ -58,7 +64,7 @@ def _user_data(form: Any) -> ops.UserData:
 
 
 @login_required
-def institution_list(request: HttpRequest) -> HttpResponse:
+def institution_list(request: AuthedRequest) -> HttpResponse:
     qs = Institution.objects.visible_to(request.user)
     q = request.GET.get("q", "").strip()
     if q:
@@ -66,12 +72,16 @@ def institution_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/institution_list.html",
-        {"page": paginate(request, qs), "q": q, "can_create": can(request.user, "create", Institution)},
+        {
+            "page": paginate(request, qs),
+            "q": q,
+            "can_create": can(request.user, "create", Institution),
+        },
     )
 
 
 @login_required
-def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
+def institution_detail(request: AuthedRequest, code: str) -> HttpResponse:
     institution = get_object_or_404(Institution.objects.visible_to(request.user), code=code)
     members = (
         Membership.objects.visible_to(request.user)
@@ -81,7 +91,7 @@ def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
     assignments = (
         RoleAssignment.objects.visible_to(request.user)
         .filter(institution=institution)
-        .select_related("user", "scope_type")
+        .select_related("user", "institution", "scope_type")
     )
     return render(
         request,
@@ -97,7 +107,7 @@ def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def institution_create(request: HttpRequest) -> HttpResponse:
+def institution_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, "create", Institution)
     form = InstitutionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -112,10 +122,12 @@ def institution_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def institution_edit(request: HttpRequest, code: str) -> HttpResponse:
+def institution_edit(request: AuthedRequest, code: str) -> HttpResponse:
     institution = get_object_or_404(Institution.objects.visible_to(request.user), code=code)
     require(request.user, "change", institution)
-    form = InstitutionForm(request.POST or None, instance=Institution.objects.get(pk=institution.pk))
+    form = InstitutionForm(
+        request.POST or None, instance=Institution.objects.get(pk=institution.pk)
+    )
     if not request.user.is_superuser:
         form.fields["code"].disabled = True
     if request.method == "POST" and form.is_valid():
@@ -139,7 +151,7 @@ def institution_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedRequest) -> HttpResponse:
     qs = User.objects.visible_to(request.user).prefetch_related("memberships__institution")
     q = request.GET.get("q", "").strip()
     if q:
@@ -157,7 +169,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def user_detail(request: HttpRequest, username: str) -> HttpResponse:
+def user_detail(request: AuthedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User.objects.visible_to(request.user), username=username)
     administered = _administered(request.user)
     role_form = RoleAssignmentForm(institutions=administered)
@@ -168,7 +180,7 @@ def user_detail(request: HttpRequest, username: str) -> HttpResponse:
     )
 
 
-def _user_context(request: HttpRequest, subject: User, role_form: Any) -> dict[str, Any]:
+def _user_context(request: AuthedRequest, subject: User, role_form: Any) -> dict[str, Any]:
     administered_ids = set(_administered(request.user).values_list("pk", flat=True))
     return {
         "subject": subject,
@@ -187,7 +199,7 @@ def _user_context(request: HttpRequest, subject: User, role_form: Any) -> dict[s
 
 
 @login_required
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, "create", User)
     form = NewUserForm(request.POST or None, institutions=_administered(request.user))
     if request.method == "POST" and form.is_valid():
@@ -212,7 +224,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def user_edit(request: HttpRequest, username: str) -> HttpResponse:
+def user_edit(request: AuthedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User.objects.visible_to(request.user), username=username)
     require(request.user, "change", subject)
     form = UserDataForm(request.POST or None, instance=User.objects.get(pk=subject.pk))
@@ -231,7 +243,7 @@ def user_edit(request: HttpRequest, username: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def user_set_active(request: HttpRequest, username: str) -> HttpResponse:
+def user_set_active(request: AuthedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User.objects.visible_to(request.user), username=username)
     active = request.POST.get("active") == "1"
     ops.set_user_active(actor=request.user, user=subject, active=active)
@@ -241,7 +253,7 @@ def user_set_active(request: HttpRequest, username: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def role_assign(request: HttpRequest, username: str) -> HttpResponse:
+def role_assign(request: AuthedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User.objects.visible_to(request.user), username=username)
     form = RoleAssignmentForm(request.POST, institutions=_administered(request.user))
     if form.is_valid():
@@ -268,7 +280,7 @@ def role_assign(request: HttpRequest, username: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def role_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(RoleAssignment.objects.visible_to(request.user), pk=pk)
     ops.revoke_role(actor=request.user, assignment=assignment)
     messages.success(request, _("Role revoked."))
@@ -279,11 +291,12 @@ def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthedRequest) -> HttpResponse:
     form = UserDataForm(request.POST or None, instance=User.objects.get(pk=request.user.pk))
     if request.method == "POST" and form.is_valid():
         try:
-            user = ops.update_user(actor=request.user, user=request.user, data=_user_data(form))
+            me = User.objects.get(pk=request.user.pk)
+            user = ops.update_user(actor=me, user=me, data=_user_data(form))
         except ValidationError as exc:
             add_operation_errors(form, exc)
         else:
@@ -295,7 +308,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthedRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     secret = None
     if request.method == "POST" and form.is_valid():
@@ -323,7 +336,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken.objects.visible_to(request.user), pk=pk)
     ops.revoke_api_token(actor=request.user, token=token)
     messages.success(request, _("Token revoked."))
@@ -334,7 +347,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthedRequest) -> HttpResponse:
     qs = AuditEvent.objects.visible_to(request.user).select_related("institution")
     verb = request.GET.get("verb", "").strip()
     if verb:

@@ -13,4 +13,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         key=lambda i: len(i.url),
         default=None,
     )
-    return {"nav_items": [i for i in items if i.in_menu], "nav_current": current.key if current else ""}
+    return {
+        "nav_items": [i for i in items if i.in_menu],
+        "nav_current": current.key if current else "",
+    }

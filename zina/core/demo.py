@@ -6,7 +6,7 @@ through the operations, so the demo also has an audit trail.
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any
 
 from django.db import transaction
 
@@ -48,14 +48,60 @@ INSTITUTIONS = [
 
 # username, first name, last name, institution code, role, A/L, position
 PEOPLE: list[tuple[str, str, str, str, str, str, str]] = [
-    ("portfelis", "Inese", "Kalniņa", "vra", Role.SERVICE_PORTFOLIO_OWNER, "A",
-     "Pakalpojumu pārvaldības nodaļas vadītāja"),
-    ("pakalpojums", "Jānis", "Bērziņš", "vra", Role.SERVICE_OWNER, "A",
-     "Reģistru pakalpojumu vadītājs"),
-    ("sniedzejs", "Līga", "Ozola", "vra", Role.SERVICE_PROVIDER, "L", "Klientu apkalpošanas speciāliste"),
-    ("resursi", "Andris", "Liepiņš", "vra", Role.RESOURCE_PORTFOLIO_OWNER, "A", "IT departamenta direktors"),
-    ("resurss", "Ilze", "Krūmiņa", "vra", Role.RESOURCE_OWNER, "A", "Informācijas sistēmu vadītāja"),
-    ("atbalsts", "Kristaps", "Zariņš", "vra", Role.SUPPORT_SPECIALIST, "L", "Atbalsta dienesta speciālists"),
+    (
+        "portfelis",
+        "Inese",
+        "Kalniņa",
+        "vra",
+        Role.SERVICE_PORTFOLIO_OWNER,
+        "A",
+        "Pakalpojumu pārvaldības nodaļas vadītāja",
+    ),
+    (
+        "pakalpojums",
+        "Jānis",
+        "Bērziņš",
+        "vra",
+        Role.SERVICE_OWNER,
+        "A",
+        "Reģistru pakalpojumu vadītājs",
+    ),
+    (
+        "sniedzejs",
+        "Līga",
+        "Ozola",
+        "vra",
+        Role.SERVICE_PROVIDER,
+        "L",
+        "Klientu apkalpošanas speciāliste",
+    ),
+    (
+        "resursi",
+        "Andris",
+        "Liepiņš",
+        "vra",
+        Role.RESOURCE_PORTFOLIO_OWNER,
+        "A",
+        "IT departamenta direktors",
+    ),
+    (
+        "resurss",
+        "Ilze",
+        "Krūmiņa",
+        "vra",
+        Role.RESOURCE_OWNER,
+        "A",
+        "Informācijas sistēmu vadītāja",
+    ),
+    (
+        "atbalsts",
+        "Kristaps",
+        "Zariņš",
+        "vra",
+        Role.SUPPORT_SPECIALIST,
+        "L",
+        "Atbalsta dienesta speciālists",
+    ),
     ("eksperts", "Dace", "Vītola", "vra", Role.SUPPORT_EXPERT, "L", "Sistēmu eksperte"),
     ("incidenti", "Māris", "Eglītis", "vra", Role.INCIDENT_MANAGER, "A", "Incidentu pārvaldnieks"),
     ("problemas", "Sanita", "Jansone", "vra", Role.PROBLEM_MANAGER, "A", "Problēmu pārvaldniece"),
@@ -80,7 +126,7 @@ def _superuser() -> User:
 
 
 @transaction.atomic
-def load_demo(progress: TextIO | None = None) -> list[tuple[str, str]]:
+def load_demo(progress: Any = None) -> list[tuple[str, str]]:
     """Load the demo data; return (username, description) for every demo login."""
     root = _superuser()
     institutions: dict[str, Institution] = {}
@@ -109,7 +155,9 @@ def load_demo(progress: TextIO | None = None) -> list[tuple[str, str]]:
             )
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        if not RoleAssignment.objects.filter(user=user, institution=institution, role=role).exists():
+        if not RoleAssignment.objects.filter(
+            user=user, institution=institution, role=role
+        ).exists():
             ops.assign_role(
                 actor=root,
                 user=user,
@@ -122,4 +170,3 @@ def load_demo(progress: TextIO | None = None) -> list[tuple[str, str]]:
         if progress is not None:
             progress.write(".", ending="")
     return logins
-

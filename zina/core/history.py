@@ -8,6 +8,4 @@ from .models import AuditEvent
 
 
 def history_for(user: Any, obj: models.Model, limit: int = 50) -> list[AuditEvent]:
-    return list(
-        AuditEvent.objects.visible_to(user).for_object(obj).select_related("actor")[:limit]
-    )
+    return list(AuditEvent.objects.visible_to(user).for_object(obj).select_related("actor")[:limit])

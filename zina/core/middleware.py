@@ -20,6 +20,10 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
+def _clear_request_id() -> None:
+    _request_id.set("-")
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -28,11 +32,12 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        # Not reset afterwards: Django logs the response (4xx/5xx) after the middleware chain
-        # has returned, and that record must still carry the id. The next request overwrites it.
         _request_id.set(request_id)
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
+        # Cleared when the server closes the response, not here: Django logs 4xx/5xx responses
+        # after the middleware chain has returned, and those records must carry the id too.
+        response._resource_closers.append(_clear_request_id)  # type: ignore[attr-defined]
         return response
 
 
@@ -62,7 +67,7 @@ class LanguageMiddleware:
             if language not in supported:
                 language = settings.LANGUAGE_CODE
         translation.activate(language)
-        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = language
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ["Cookie"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -54,7 +54,7 @@ def is_superuser(user: Any) -> bool:
 def view_filter(user: Any, model: type[models.Model]) -> Q:
     if is_superuser(user):
         return Q()
-    if user is not None and not getattr(user, "is_active", True):
+    if getattr(user, "is_authenticated", False) and not user.is_active:
         return NOTHING
     return rules_for(model).view(user)
 
@@ -70,10 +70,11 @@ def can(user: Any, action: str, obj: Any) -> bool:
         return False
     if is_superuser(user):
         return True
-    model = obj if isinstance(obj, type) else type(obj)
+    # obj.__class__, not type(obj): request.user is a SimpleLazyObject that proxies __class__.
+    model: type[models.Model] = obj if isinstance(obj, type) else obj.__class__
     rules = rules_for(model)
     if action == "view" and not isinstance(obj, type):
-        return type(obj)._default_manager.filter(pk=obj.pk).filter(rules.view(user)).exists()
+        return model._default_manager.filter(pk=obj.pk).filter(rules.view(user)).exists()
     rule = rules.actions.get(action)
     if rule is None:
         return False
@@ -89,8 +90,8 @@ def require(user: Any, action: str, obj: Any) -> None:
 class RestrictedQuerySet(models.QuerySet):
     """A queryset that knows the permission rule: ``Model.objects.visible_to(user)``."""
 
-    def visible_to(self, user: Any) -> RestrictedQuerySet:
-        return visible_to(user, self)
+    def visible_to(self, user: Any) -> Self:
+        return self.filter(view_filter(user, self.model))
 
 
 RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)

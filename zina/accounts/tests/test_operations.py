@@ -189,7 +189,9 @@ def test_admin_cannot_update_another_institution(
         ops.update_institution(actor=admin_user, institution=other_institution, data=data)
 
 
-def test_set_institution_active(superuser: User, admin_user: User, institution: Institution) -> None:
+def test_set_institution_active(
+    superuser: User, admin_user: User, institution: Institution
+) -> None:
     with pytest.raises(PermissionDenied):
         ops.set_institution_active(actor=admin_user, institution=institution, active=False)
     ops.set_institution_active(actor=superuser, institution=institution, active=False)
@@ -837,7 +839,9 @@ def test_scope_must_fit_the_role_and_institution(
 # --- API tokens -----------------------------------------------------------------------------
 
 
-def test_issue_api_token_validates(make_user: Callable[..., User], institution: Institution) -> None:
+def test_issue_api_token_validates(
+    make_user: Callable[..., User], institution: Institution
+) -> None:
     user = make_user("anna", institution)
     before = counts()
     with pytest.raises(ValidationError) as exc:

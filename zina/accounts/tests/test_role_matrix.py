@@ -98,7 +98,9 @@ def _check(user: Any, check: str, world: dict[str, Any], where: str) -> bool:
     if check == "sees_audit":
         if not getattr(user, "is_superuser", False):
             # Events by someone else exist, so "visible" cannot come from the own-actions rule.
-            others = AuditEvent.objects.filter(institution=target).exclude(actor_label=user.get_username())
+            others = AuditEvent.objects.filter(institution=target).exclude(
+                actor_label=user.get_username()
+            )
             assert others.exists()
         return AuditEvent.objects.visible_to(user).filter(institution=target).exists()
     raise AssertionError(check)
@@ -227,9 +229,7 @@ def test_institution_visibility(
     assert codes == ({"vra"} if role == Role.ADMINISTRATOR else set())
 
 
-def test_superuser_sees_inactive_institutions(
-    institution: Institution, superuser: User
-) -> None:
+def test_superuser_sees_inactive_institutions(institution: Institution, superuser: User) -> None:
     ops.set_institution_active(actor=superuser, institution=institution, active=False)
     assert Institution.objects.visible_to(superuser).filter(pk=institution.pk).exists()
 

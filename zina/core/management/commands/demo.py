@@ -15,7 +15,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         logins = load_demo(progress=self.stdout)
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Demo data loaded. Logins (password for all: %s):" % DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data loaded. Logins (password for all: {DEMO_PASSWORD}):")
+        )
         width = max(len(u) for u, _ in logins)
         for username, description in logins:
             self.stdout.write(f"  {username.ljust(width)}  {description}")
