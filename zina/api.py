@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, django_auth
 
 from zina.accounts.api import router as accounts_router
 from zina.accounts.security import user_for_token
+from zina.catalog.api import router as catalog_router
 
 
 class TokenAuth(HttpBearer):
@@ -73,3 +74,4 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 
 api.add_router("/", accounts_router)
+api.add_router("/catalog", catalog_router)

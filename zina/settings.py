@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ninja",
     "zina.core",
     "zina.accounts",
+    "zina.catalog",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from .api import api
 urlpatterns = [
     path("", include("zina.core.urls")),
     path("accounts/", include("zina.accounts.urls")),
+    path("catalog/", include("zina.catalog.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

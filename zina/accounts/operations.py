@@ -227,6 +227,12 @@ def add_membership(
 ) -> Membership:
     """Make an existing user a member of another institution."""
     require(actor, "manage_members", institution)
+    return _create_membership(actor, user, institution, kind, title)
+
+
+def _create_membership(
+    actor: User, user: User, institution: Institution, kind: str, title: str = ""
+) -> Membership:
     if Membership.objects.filter(user=user, institution=institution).exists():
         raise ValidationError(_("This user is already a member of the institution."))
     membership = Membership(user=user, institution=institution, kind=kind, title=title)
@@ -273,8 +279,15 @@ def assign_role(
     responsibility: str = Responsibility.CO_RESPONSIBLE,
     scope: models.Model | None = None,
 ) -> RoleAssignment:
-    """Give ``user`` a role in ``institution``, over the whole institution or one object."""
-    require(actor, "manage_members", institution)
+    """Give ``user`` a role in ``institution``, over the whole institution or one object.
+
+    Institution-wide roles are given by the institution's administrators; roles on one object
+    (a service owner, a resource's partner) by whoever may manage that object's owners.
+    """
+    if scope is None:
+        require(actor, "manage_members", institution)
+    else:
+        require(actor, "manage_owners", scope)
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     if responsibility not in Responsibility.values:
@@ -296,9 +309,7 @@ def assign_role(
     membership = Membership.objects.filter(user=user, institution=institution).first()
     wanted_kind = membership_kind_for_role(role)
     if membership is None:
-        membership = add_membership(
-            actor=actor, user=user, institution=institution, kind=wanted_kind
-        )
+        membership = _create_membership(actor, user, institution, wanted_kind)
     elif membership.kind != wanted_kind:
         raise ValidationError(
             {

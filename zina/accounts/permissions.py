@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q
 
 from zina.core.models import AuditEvent
-from zina.core.permissions import NOTHING, register
+from zina.core.permissions import NOTHING, can, register
 
 from .models import ApiToken, Institution, Membership, RoleAssignment, User
 from .roles import ADMINISTER, STAFF_DIRECTORY, VIEW_AUDIT, has_capability, institutions_with
@@ -78,7 +78,10 @@ register(
 register(
     RoleAssignment,
     view=_institution_staff_view,
-    revoke=lambda user, obj: administers(user, obj.institution_id),
+    revoke=lambda user, obj: (
+        administers(user, obj.institution_id)
+        or (obj.scope_object is not None and can(user, "manage_owners", obj.scope_object))
+    ),
 )
 register(
     ApiToken,

@@ -22,12 +22,15 @@ ADMINISTER = "institution.administer"  # edit the institution, its users and rol
 VIEW_AUDIT = "audit.view"  # read the institution's audit trail
 READ_ALL = "institution.read_all"  # read everything in the institution, change nothing
 STAFF_DIRECTORY = "staff.directory"  # see colleagues and who holds which role
+# Capabilities of the catalog.
+MANAGE_SERVICES = "catalog.manage_services"  # create and change the institution's services
+MANAGE_RESOURCES = "catalog.manage_resources"  # create and change the institution's resources
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.SERVICE_PORTFOLIO_OWNER: frozenset({STAFF_DIRECTORY, VIEW_AUDIT}),
+    Role.SERVICE_PORTFOLIO_OWNER: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, MANAGE_SERVICES}),
     Role.SERVICE_OWNER: frozenset({STAFF_DIRECTORY}),
     Role.SERVICE_PROVIDER: frozenset({STAFF_DIRECTORY}),
-    Role.RESOURCE_PORTFOLIO_OWNER: frozenset({STAFF_DIRECTORY, VIEW_AUDIT}),
+    Role.RESOURCE_PORTFOLIO_OWNER: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, MANAGE_RESOURCES}),
     Role.RESOURCE_OWNER: frozenset({STAFF_DIRECTORY}),
     Role.SUPPORT_SPECIALIST: frozenset({STAFF_DIRECTORY}),
     Role.SUPPORT_EXPERT: frozenset({STAFF_DIRECTORY}),
@@ -35,7 +38,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.PROBLEM_MANAGER: frozenset({STAFF_DIRECTORY}),
     Role.CHANGE_MANAGER: frozenset({STAFF_DIRECTORY}),
     Role.KNOWLEDGE_MANAGER: frozenset({STAFF_DIRECTORY, VIEW_AUDIT}),
-    Role.ADMINISTRATOR: frozenset({STAFF_DIRECTORY, ADMINISTER, VIEW_AUDIT}),
+    Role.ADMINISTRATOR: frozenset(
+        {STAFF_DIRECTORY, ADMINISTER, VIEW_AUDIT, MANAGE_SERVICES, MANAGE_RESOURCES}
+    ),
     Role.AUDITOR: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, READ_ALL}),
     Role.PARTNER: frozenset(),
 }
@@ -154,8 +159,9 @@ def grants_of(user: Any) -> list[Grant]:
 
 
 def forget_grants(user: Any) -> None:
-    if hasattr(user, "_zina_grants"):
-        del user._zina_grants
+    for attr in ("_zina_grants", "_zina_staff_of"):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def institutions_with(user: Any, capability: str) -> set[int]:
@@ -197,3 +203,32 @@ def has_any_capability(user: Any, capabilities: set[str]) -> bool:
     if user.is_superuser:
         return True
     return any(institutions_with(user, c) for c in capabilities)
+
+
+def staff_institutions(user: Any) -> set[int]:
+    """Institutions where the user is staff (not a partner): they see its internal records."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    cached = getattr(user, "_zina_staff_of", None)
+    if cached is None:
+        from .models import Membership
+
+        cached = set(
+            Membership.objects.filter(user=user, kind=MembershipKind.STAFF).values_list(
+                "institution_id", flat=True
+            )
+        )
+        user._zina_staff_of = cached
+    return cached
+
+
+def scoped_ids(user: Any, model: type[models.Model], roles: set[str] | None = None) -> set[int]:
+    """Ids of ``model`` objects the user holds a role on directly (e.g. a partner's services)."""
+    ct = ContentType.objects.get_for_model(model, for_concrete_model=True)
+    return {
+        g.scope_id
+        for g in grants_of(user)
+        if g.scope_type_id == ct.pk
+        and g.scope_id is not None
+        and (roles is None or g.role in roles)
+    }

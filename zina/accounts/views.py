@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -284,6 +285,9 @@ def role_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(RoleAssignment.objects.visible_to(request.user), pk=pk)
     ops.revoke_role(actor=request.user, assignment=assignment)
     messages.success(request, _("Role revoked."))
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
     return redirect("accounts:user_detail", username=assignment.user.username)
 
 

@@ -39,6 +39,12 @@ def register(model: type[models.Model], *, view: ViewRule, **actions: ActionRule
     _registry[model] = ModelRules(view=view, actions=dict(actions))
 
 
+def register_actions(model: type[models.Model], **actions: ActionRule) -> None:
+    """Add actions to a model registered by another app (e.g. the catalog's actions on an
+    institution)."""
+    rules_for(model).actions.update(actions)
+
+
 def rules_for(model: type[models.Model]) -> ModelRules:
     concrete = model._meta.concrete_model or model
     try:

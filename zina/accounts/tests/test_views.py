@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -101,10 +102,44 @@ def test_new_user_without_password_can_set_one_by_reset(
         username="jauna",
         data=ops.UserData(email="jauna@vra.example.lv"),
     )
-    response = client.post(reverse("accounts:password_reset"), {"email": "jauna@vra.example.lv"})
+    response = client.post(reverse("accounts:password_reset"), {"email": "JAUNA@vra.example.lv"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["jauna@vra.example.lv"]
+
+    # Follow the link in the e-mail, choose a password, log in with it.
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", mail.outbox[0].body)
+    assert link is not None, mail.outbox[0].body
+    response = client.get(link.group(1))
+    assert response.status_code == 302
+    set_url = response["Location"]
+    new = "Jauna-Parole-2026-garā"
+    response = client.post(set_url, {"new_password1": new, "new_password2": new})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:password_reset_complete")
+    response = client.post(reverse("accounts:login"), {"username": "jauna", "password": new})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+    # The link works once.
+    client.logout()
+    assert 'name="new_password1"' not in assert_page(client.get(link.group(1), follow=True))
+
+
+def test_blocked_user_gets_no_reset_email(
+    client: Client, make_user: Callable[..., User], admin_user: User, institution: Institution
+) -> None:
+    user = make_user("anna", institution, password=PASSWORD, email="anna@vra.example.lv")
+    ops.set_user_active(actor=admin_user, user=user, active=False)
+    response = client.post(reverse("accounts:password_reset"), {"email": "anna@vra.example.lv"})
+    assert response.status_code == 302  # the same answer: no hint whether the address exists
+    assert mail.outbox == []
+
+
+def test_unknown_address_gets_the_same_answer(client: Client, db: Any) -> None:
+    response = client.post(reverse("accounts:password_reset"), {"email": "nav@example.lv"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    assert mail.outbox == []
 
 
 # --- Protected pages: anonymous is sent to the login page ----------------------------------
