@@ -8,11 +8,12 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 MO := $(patsubst %.po,%.mo,$(wildcard zina/locale/*/LC_MESSAGES/django.po))
 
-.PHONY: help setup demo serve test test-sqlite test-postgres lint messages makemessages bench clean
+.PHONY: help setup demo serve test test-sqlite test-postgres lint makemessages bench bench-catalog clean
 
 help:
 	@echo "make demo   set up and run the demo (SQLite, Latvian demo data) on http://127.0.0.1:$(PORT)"
 	@echo "make test   set up and run every test on SQLite and PostgreSQL, plus ruff and mypy"
+	@echo "make bench  run every benchmark (make bench-<name> for one); each ends with a JSON line"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || "$$(scripts/find-python)" -m venv $(VENV)
@@ -51,13 +52,18 @@ test-postgres: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy zina/core zina/accounts zina/api.py
+	$(BIN)/mypy zina/core zina/accounts zina/catalog zina/api.py
 	$(BIN)/python scripts/check-messages.py
 
 makemessages: setup
 	cd zina && ../$(ZINA) makemessages -l lv -l en --no-obsolete --no-location
 
-bench: setup
+BENCHES := catalog
+
+bench: $(addprefix bench-,$(BENCHES))
+
+bench-catalog: setup
+	$(BIN)/python bench/catalog.py
 
 clean:
 	rm -rf $(VENV) var

@@ -19,6 +19,12 @@ PASSWORD = "Ziemelblazma-7Kalns"
 ANONYMOUS = "anonymous"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Argon2 is deliberately slow; tests hash hundreds of passwords. Production keeps it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def superuser(db: Any) -> User:
     """An installation administrator; the actor behind every fixture write."""

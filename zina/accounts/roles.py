@@ -169,7 +169,7 @@ def institutions_with(user: Any, capability: str) -> set[int]:
     return {
         g.institution_id
         for g in grants_of(user)
-        if capability in ROLE_CAPABILITIES.get(g.role, frozenset())
+        if g.scope_type_id is None and capability in ROLE_CAPABILITIES.get(g.role, frozenset())
     }
 
 

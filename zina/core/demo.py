@@ -6,6 +6,7 @@ through the operations, so the demo also has an audit trail.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -169,4 +170,36 @@ def load_demo(progress: Any = None) -> list[tuple[str, str]]:
         logins.append((username, f"{label} — {institution.short_name}"))
         if progress is not None:
             progress.write(".", ending="")
+    load_demo_catalog(root)
     return logins
+
+
+def load_demo_catalog(root: User) -> None:
+    """The demo catalog, imported through the catalog importer from its JSON file (which is
+    also the documented example of the format). A partner is assigned to one external service
+    and the resources behind it, so that the partner role sees exactly those."""
+    from zina.catalog import operations as catalog_ops
+    from zina.catalog import transfer
+    from zina.catalog.models import Resource, Service
+
+    path = Path(__file__).resolve().parent.parent / "catalog" / "fixtures" / "demo-catalog.json"
+    bundle = transfer.read_file(path.name, path.read_bytes())
+    report = catalog_ops.import_catalog(actor=root, bundle=bundle)
+    if report.errors:
+        raise RuntimeError("demo catalog: " + "; ".join(str(e) for e in report.errors[:5]))
+    partner = User.objects.get(username="partneris")
+    vra = Institution.objects.get(code="vra")
+    partner_scopes: list[tuple[Any, str]] = [
+        (Resource, "VRA-EXT-001"),
+        (Resource, "VRA-WS-001"),
+        (Service, "VRA-PAK-002"),
+    ]
+    for model, identifier in partner_scopes:
+        obj: Any = model.objects.filter(institution=vra, identifier=identifier).first()
+        if (
+            obj is not None
+            and not RoleAssignment.objects.filter(
+                user=partner, role=Role.PARTNER, scope_id=obj.pk
+            ).exists()
+        ):
+            ops.assign_role(actor=root, user=partner, institution=vra, role=Role.PARTNER, scope=obj)

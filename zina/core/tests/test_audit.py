@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
@@ -172,13 +173,20 @@ def test_for_object_and_history(
     assert [e.verb for e in history] == ["institution.updated", "institution.created"]
 
 
-def test_history_respects_audit_visibility(
+def test_history_follows_the_objects_own_view_rule(
     make_user: Callable[..., User], institution: Institution
 ) -> None:
+    """An object's history is shown to whoever may see the object (its registered view rule);
+    the audit trail across objects stays with the audit capability."""
     provider = make_user("sniedzejs", institution, Role.SERVICE_PROVIDER)
     auditor = make_user("revidents", institution, Role.AUDITOR)
-    assert history_for(provider, institution) == []
+    assert [e.verb for e in history_for(provider, institution)] == ["institution.created"]
     assert [e.verb for e in history_for(auditor, institution)] == ["institution.created"]
+    assert history_for(AnonymousUser(), institution) == []
+    assert not AuditEvent.objects.visible_to(provider).filter(verb="institution.created").exists()
+    institution.is_active = False
+    institution.save()
+    assert history_for(provider, institution) == []  # inactive institutions are not public
 
 
 def test_institution_auditor_sees_changes_to_its_users(
