@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from zina.core.models import AuditEvent
@@ -171,9 +171,9 @@ def get_institution(request: HttpRequest, code: str) -> Institution:
 
 
 @router.post("/institutions", response={201: InstitutionOut}, tags=["institutions"])
-def create_institution(request: HttpRequest, payload: InstitutionIn) -> tuple[int, Institution]:
+def create_institution(request: HttpRequest, payload: InstitutionIn) -> Status[Institution]:
     data = ops.InstitutionData(**payload.dict())
-    return 201, ops.create_institution(actor=actor(request), data=data)
+    return Status(201, ops.create_institution(actor=actor(request), data=data))
 
 
 @router.patch("/institutions/{code}", response=InstitutionOut, tags=["institutions"])
@@ -211,7 +211,7 @@ def get_user(request: HttpRequest, username: str) -> User:
 
 
 @router.post("/users", response={201: UserOut}, tags=["users"])
-def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, User]:
+def create_user(request: HttpRequest, payload: UserIn) -> Status[User]:
     institution = _institution(request, payload.institution)
     user = ops.create_user(
         actor=actor(request),
@@ -226,7 +226,7 @@ def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, User]:
         kind=payload.kind,
         title=payload.title,
     )
-    return 201, user
+    return Status(201, user)
 
 
 @router.patch("/users/{username}", response=UserOut, tags=["users"])
@@ -264,7 +264,7 @@ def list_role_assignments(
 @router.post("/role-assignments", response={201: RoleAssignmentOut}, tags=["roles"])
 def create_role_assignment(
     request: HttpRequest, payload: RoleAssignmentIn
-) -> tuple[int, RoleAssignment]:
+) -> Status[RoleAssignment]:
     assignment = ops.assign_role(
         actor=actor(request),
         user=_user(request, payload.user),
@@ -272,14 +272,14 @@ def create_role_assignment(
         role=payload.role,
         responsibility=payload.responsibility,
     )
-    return 201, assignment
+    return Status(201, assignment)
 
 
 @router.delete("/role-assignments/{pk}", response={204: None}, tags=["roles"])
-def delete_role_assignment(request: HttpRequest, pk: int) -> tuple[int, None]:
+def delete_role_assignment(request: HttpRequest, pk: int) -> Status[None]:
     assignment = get_object_or_404(RoleAssignment.objects.visible_to(actor(request)), pk=pk)
     ops.revoke_role(actor=actor(request), assignment=assignment)
-    return 204, None
+    return Status(204, None)
 
 
 # --- Audit ------------------------------------------------------------------------------

@@ -7,14 +7,15 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from zina.accounts.models import Institution
 from zina.core.permissions import require
 
 from . import operations as ops
-from .choices import Channel, Criticality, Priority, Recipient, ResourceType, Status
+from .choices import Channel, Criticality, Priority, Recipient, ResourceType
+from .choices import Status as Lifecycle
 from .graph import affected_services
 from .models import Resource, ResourceDependency, Service, ServiceDependency, ServiceLevel
 
@@ -34,7 +35,7 @@ class ServiceIn(Schema):
     category: str = ""
     recipients: list[Recipient] = []
     channels: list[Channel] = []
-    status: Status = Status.ACTIVE
+    status: Lifecycle = Lifecycle.ACTIVE
     is_public: bool = True
     fee: str = ""
     legal_basis: str = ""
@@ -58,7 +59,7 @@ class ServicePatch(Schema):
     category: str | None = None
     recipients: list[Recipient] | None = None
     channels: list[Channel] | None = None
-    status: Status | None = None
+    status: Lifecycle | None = None
     is_public: bool | None = None
     fee: str | None = None
     legal_basis: str | None = None
@@ -71,7 +72,7 @@ class ResourceIn(Schema):
     name_en: str = ""
     description: str = ""
     criticality: Criticality = Criticality.MEDIUM
-    status: Status = Status.ACTIVE
+    status: Lifecycle = Lifecycle.ACTIVE
 
 
 class ResourceCreate(ResourceIn):
@@ -90,7 +91,7 @@ class ResourcePatch(Schema):
     name_en: str | None = None
     description: str | None = None
     criticality: Criticality | None = None
-    status: Status | None = None
+    status: Lifecycle | None = None
 
 
 class TargetSchema(Schema):
@@ -153,7 +154,7 @@ def _merge(obj: Any, data_class: Any, patch: Schema) -> Any:
 def list_services(
     request: HttpRequest,
     institution: str | None = None,
-    status: Status | None = None,
+    status: Lifecycle | None = None,
     category: str | None = None,
 ) -> QuerySet[Service]:
     qs = Service.objects.visible_to(actor(request)).select_related("institution")
@@ -172,10 +173,10 @@ def get_service(request: HttpRequest, pk: int) -> Service:
 
 
 @router.post("/services", response={201: ServiceOut})
-def create_service(request: HttpRequest, payload: ServiceCreate) -> tuple[int, Service]:
+def create_service(request: HttpRequest, payload: ServiceCreate) -> Status[Service]:
     data = ops.ServiceData(**payload.dict(exclude={"institution"}))
     institution = _institution(request, payload.institution)
-    return 201, ops.create_service(actor=actor(request), institution=institution, data=data)
+    return Status(201, ops.create_service(actor=actor(request), institution=institution, data=data))
 
 
 @router.patch("/services/{pk}", response=ServiceOut)
@@ -233,20 +234,20 @@ def list_service_dependencies(request: HttpRequest, pk: int) -> QuerySet[Service
 @router.post("/services/{pk}/dependencies", response={201: ServiceDependencyOut})
 def add_service_dependency(
     request: HttpRequest, pk: int, payload: DependencyIn
-) -> tuple[int, ServiceDependency]:
+) -> Status[ServiceDependency]:
     edge = ops.add_service_dependency(
         actor=actor(request),
         service=_service(request, pk),
         resource=_resource(request, payload.resource),
     )
-    return 201, edge
+    return Status(201, edge)
 
 
 @router.delete("/service-dependencies/{pk}", response={204: None})
-def remove_service_dependency(request: HttpRequest, pk: int) -> tuple[int, None]:
+def remove_service_dependency(request: HttpRequest, pk: int) -> Status[None]:
     edge = get_object_or_404(ServiceDependency.objects.visible_to(actor(request)), pk=pk)
     ops.remove_service_dependency(actor=actor(request), edge=edge)
-    return 204, None
+    return Status(204, None)
 
 
 # --- Resources --------------------------------------------------------------------------------
@@ -271,10 +272,12 @@ def get_resource(request: HttpRequest, pk: int) -> Resource:
 
 
 @router.post("/resources", response={201: ResourceOut})
-def create_resource(request: HttpRequest, payload: ResourceCreate) -> tuple[int, Resource]:
+def create_resource(request: HttpRequest, payload: ResourceCreate) -> Status[Resource]:
     data = ops.ResourceData(**payload.dict(exclude={"institution"}))
     institution = _institution(request, payload.institution)
-    return 201, ops.create_resource(actor=actor(request), institution=institution, data=data)
+    return Status(
+        201, ops.create_resource(actor=actor(request), institution=institution, data=data)
+    )
 
 
 @router.patch("/resources/{pk}", response=ResourceOut)
@@ -302,17 +305,17 @@ def list_resource_dependencies(request: HttpRequest, pk: int) -> QuerySet[Resour
 @router.post("/resources/{pk}/dependencies", response={201: ResourceDependencyOut})
 def add_resource_dependency(
     request: HttpRequest, pk: int, payload: DependencyIn
-) -> tuple[int, ResourceDependency]:
+) -> Status[ResourceDependency]:
     edge = ops.add_resource_dependency(
         actor=actor(request),
         resource=_resource(request, pk),
         depends_on=_resource(request, payload.resource),
     )
-    return 201, edge
+    return Status(201, edge)
 
 
 @router.delete("/resource-dependencies/{pk}", response={204: None})
-def remove_resource_dependency(request: HttpRequest, pk: int) -> tuple[int, None]:
+def remove_resource_dependency(request: HttpRequest, pk: int) -> Status[None]:
     edge = get_object_or_404(ResourceDependency.objects.visible_to(actor(request)), pk=pk)
     ops.remove_resource_dependency(actor=actor(request), edge=edge)
-    return 204, None
+    return Status(204, None)
