@@ -56,7 +56,7 @@ lint: setup
 	$(BIN)/python scripts/check-messages.py
 
 makemessages: setup
-	cd zina && ../$(ZINA) makemessages -l lv -l en --no-obsolete --no-location
+	cd zina && ../$(ZINA) makemessages -l lv --no-obsolete --no-location
 
 BENCHES := catalog
 

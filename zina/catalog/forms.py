@@ -62,6 +62,23 @@ class ServiceForm(forms.ModelForm):
         return ServiceData(**{f: self.cleaned_data[f] for f in self.Meta.fields})
 
 
+class RelatedServicesForm(forms.Form):
+    related = forms.ModelMultipleChoiceField(
+        label=_("Related services"),
+        queryset=Service.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("Services a recipient of this one often needs too."),
+    )
+
+    def __init__(self, *args: Any, service: Service, candidates: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial", {"related": list(service.related.values_list("pk", flat=True))}
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["related"].queryset = candidates.exclude(pk=service.pk)  # type: ignore[attr-defined]
+
+
 class ResourceForm(forms.ModelForm):
     class Meta:
         model = Resource

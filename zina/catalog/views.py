@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,6 +36,7 @@ from .forms import (
     DependencyForm,
     ImportForm,
     InstitutionChoiceForm,
+    RelatedServicesForm,
     ResourceForm,
     ServiceForm,
     ServiceLevelForm,
@@ -249,16 +251,27 @@ def service_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service.objects.visible_to(request.user), pk=pk)
     require(request.user, "change", service)
     form = ServiceForm(request.POST or None, instance=Service.objects.get(pk=pk))
-    if request.method == "POST" and form.is_valid():
+    related = RelatedServicesForm(
+        request.POST or None,
+        service=service,
+        candidates=Service.objects.visible_to(request.user).filter(institution=service.institution),
+    )
+    if request.method == "POST" and form.is_valid() and related.is_valid():
         try:
-            ops.update_service(actor=request.user, service=service, data=form.data_object())
+            with transaction.atomic():
+                ops.update_service(actor=request.user, service=service, data=form.data_object())
+                wanted = list(related.cleaned_data["related"])
+                if set(wanted) != set(service.related.all()):
+                    ops.set_related_services(actor=request.user, service=service, related=wanted)
         except ValidationError as exc:
             add_operation_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect(service)
     return render(
-        request, "catalog/form.html", {"forms": [form], "title": _("Edit service"), "back": service}
+        request,
+        "catalog/form.html",
+        {"forms": [form, related], "title": _("Edit service"), "back": service},
     )
 
 
