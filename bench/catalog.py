@@ -18,7 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-SERVICES, RESOURCES, EDGES = (int(x) for x in os.environ.get("BENCH_CATALOG_ROWS", "10000,50000,100000").split(","))
+# BENCH_CATALOG_ROWS="services,resources,edges" runs a smaller variant while developing.
+_ROWS = os.environ.get("BENCH_CATALOG_ROWS", "10000,50000,100000")
+SERVICES, RESOURCES, EDGES = (int(x) for x in _ROWS.split(","))
 SERVICE_EDGES = EDGES * 3 // 10  # the rest are resource → resource
 INSTITUTIONS = 10
 BASELINE_SAMPLE = 1_000
@@ -28,17 +30,23 @@ def write_files(directory: Path, rng: random.Random) -> list[Path]:
     codes = [f"iest{i:02d}" for i in range(INSTITUTIONS)]
     services = directory / "services.csv"
     with services.open("w", encoding="utf-8") as f:
-        f.write("\ufeffinstitution;identifier;name;category;recipients;channels;public;"
-                "availability_target;p1_response;p1_resolution\n")
+        f.write(
+            "\ufeffinstitution;identifier;name;category;recipients;channels;public;"
+            "availability_target;p1_response;p1_resolution\n"
+        )
         for i in range(SERVICES):
-            f.write(f"{codes[i % INSTITUTIONS]};SRV-{i:05d};Pakalpojums nr. {i} — izziņa;"
-                    f"Kategorija {i % 12};residents|businesses;e_service|phone;jā;99,5;30;240\n")
+            f.write(
+                f"{codes[i % INSTITUTIONS]};SRV-{i:05d};Pakalpojums nr. {i} — izziņa;"
+                f"Kategorija {i % 12};residents|businesses;e_service|phone;jā;99,5;30;240\n"
+            )
     resources = directory / "resources.csv"
     with resources.open("w", encoding="utf-8") as f:
         f.write("institution;identifier;name;type;criticality\n")
         for i in range(RESOURCES):
-            f.write(f"{codes[i % INSTITUTIONS]};RES-{i:05d};Resurss {i};"
-                    f"{('server', 'information_system', 'storage', 'network')[i % 4]};high\n")
+            f.write(
+                f"{codes[i % INSTITUTIONS]};RES-{i:05d};Resurss {i};"
+                f"{('server', 'information_system', 'storage', 'network')[i % 4]};high\n"
+            )
     deps = directory / "dependencies.csv"
     edges: set[tuple[str, int, int]] = set()
     while len(edges) < SERVICE_EDGES:
@@ -51,8 +59,10 @@ def write_files(directory: Path, rng: random.Random) -> list[Path]:
         f.write("from_type;from_institution;from_identifier;to_institution;to_identifier\n")
         for kind, a, b in sorted(edges):
             prefix = "SRV" if kind == "service" else "RES"
-            f.write(f"{kind};{codes[a % INSTITUTIONS]};{prefix}-{a:05d};"
-                    f"{codes[b % INSTITUTIONS]};RES-{b:05d}\n")
+            f.write(
+                f"{kind};{codes[a % INSTITUTIONS]};{prefix}-{a:05d};"
+                f"{codes[b % INSTITUTIONS]};RES-{b:05d}\n"
+            )
     return [services, resources, deps]
 
 
@@ -76,7 +86,7 @@ def main() -> None:
     root = User.objects.create_superuser("bench", password="x")  # noqa: S106
     for i in range(INSTITUTIONS):
         Institution.objects.create(code=f"iest{i:02d}", name=f"Iestāde {i}")
-    files = write_files(workdir, random.Random(42))  # noqa: S311
+    files = write_files(workdir, random.Random(42))
 
     print(f"import: {SERVICES} services, {RESOURCES} resources, {EDGES} edges …", file=sys.stderr)
     import gc
