@@ -14,34 +14,28 @@ from zina.core.permissions import RestrictedQuerySet
 from .models import Resource, ResourceDependency, Service
 
 
-def dependents_closure(resource_ids: Iterable[int]) -> set[int]:
-    """The given resources and every resource that depends on them, directly or not."""
+def _closure(resource_ids: Iterable[int], follow: str, collect: str) -> set[int]:
     seen = set(resource_ids)
     frontier = set(seen)
     while frontier:
-        upstream = set(
-            ResourceDependency.objects.filter(depends_on_id__in=frontier).values_list(
-                "resource_id", flat=True
+        step = set(
+            ResourceDependency.objects.filter(**{f"{follow}__in": frontier}).values_list(
+                collect, flat=True
             )
         )
-        frontier = upstream - seen
+        frontier = step - seen
         seen |= frontier
     return seen
+
+
+def dependents_closure(resource_ids: Iterable[int]) -> set[int]:
+    """The given resources and every resource that depends on them, directly or not."""
+    return _closure(resource_ids, follow="depends_on_id", collect="resource_id")
 
 
 def dependencies_closure(resource_ids: Iterable[int]) -> set[int]:
     """The given resources and everything they depend on, directly or not."""
-    seen = set(resource_ids)
-    frontier = set(seen)
-    while frontier:
-        downstream = set(
-            ResourceDependency.objects.filter(resource_id__in=frontier).values_list(
-                "depends_on_id", flat=True
-            )
-        )
-        frontier = downstream - seen
-        seen |= frontier
-    return seen
+    return _closure(resource_ids, follow="resource_id", collect="depends_on_id")
 
 
 def affected_services(resource: Resource | int) -> RestrictedQuerySet:

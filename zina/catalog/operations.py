@@ -88,47 +88,63 @@ def _check_unique(model: type[Service] | type[Resource], obj: Service | Resource
         )
 
 
+def _create_entry[Entry: (Service, Resource)](
+    actor: User, institution: Institution, obj: Entry, permission: str
+) -> Entry:
+    require(actor, permission, institution)
+    obj.full_clean(
+        validate_unique=False, validate_constraints=False
+    )  # _check_unique names the field
+    _check_unique(type(obj), obj)
+    obj.save()
+    record(
+        actor=actor,
+        verb=f"{obj._meta.model_name}.created",
+        obj=obj,
+        institution=institution,
+        after=snapshot(obj),
+    )
+    return obj
+
+
+def _update_entry[Entry: (Service, Resource)](
+    actor: User, obj: Entry, data: ServiceData | ResourceData
+) -> Entry:
+    require(actor, "change", obj)
+    obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+    before = snapshot(obj)
+    for key, value in asdict(data).items():
+        setattr(obj, key, value)
+    obj.full_clean(
+        validate_unique=False, validate_constraints=False
+    )  # _check_unique names the field
+    _check_unique(type(obj), obj)
+    obj.save()
+    record(
+        actor=actor,
+        verb=f"{obj._meta.model_name}.updated",
+        obj=obj,
+        institution=obj.institution,
+        before=before,
+        after=snapshot(obj),
+    )
+    return obj
+
+
 # --- Services ---------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def create_service(*, actor: User, institution: Institution, data: ServiceData) -> Service:
     """Add a service to an institution's catalog."""
-    require(actor, "manage_services", institution)
     service = Service(institution=institution, **asdict(data))
-    service.full_clean(validate_unique=False)
-    _check_unique(Service, service)
-    service.save()
-    record(
-        actor=actor,
-        verb="service.created",
-        obj=service,
-        institution=institution,
-        after=snapshot(service),
-    )
-    return service
+    return _create_entry(actor, institution, service, "manage_services")
 
 
 @transaction.atomic
 def update_service(*, actor: User, service: Service, data: ServiceData) -> Service:
     """Change a service's description, status, visibility or other register fields."""
-    require(actor, "change", service)
-    service = Service.objects.select_for_update().get(pk=service.pk)
-    before = snapshot(service)
-    for key, value in asdict(data).items():
-        setattr(service, key, value)
-    service.full_clean(validate_unique=False)
-    _check_unique(Service, service)
-    service.save()
-    record(
-        actor=actor,
-        verb="service.updated",
-        obj=service,
-        institution=service.institution,
-        before=before,
-        after=snapshot(service),
-    )
-    return service
+    return _update_entry(actor, service, data)
 
 
 @transaction.atomic
@@ -209,41 +225,14 @@ def _level_snapshot(level: ServiceLevel) -> dict[str, object]:
 @transaction.atomic
 def create_resource(*, actor: User, institution: Institution, data: ResourceData) -> Resource:
     """Add a resource to an institution's catalog."""
-    require(actor, "manage_resources", institution)
     resource = Resource(institution=institution, **asdict(data))
-    resource.full_clean(validate_unique=False)
-    _check_unique(Resource, resource)
-    resource.save()
-    record(
-        actor=actor,
-        verb="resource.created",
-        obj=resource,
-        institution=institution,
-        after=snapshot(resource),
-    )
-    return resource
+    return _create_entry(actor, institution, resource, "manage_resources")
 
 
 @transaction.atomic
 def update_resource(*, actor: User, resource: Resource, data: ResourceData) -> Resource:
     """Change a resource's register fields."""
-    require(actor, "change", resource)
-    resource = Resource.objects.select_for_update().get(pk=resource.pk)
-    before = snapshot(resource)
-    for key, value in asdict(data).items():
-        setattr(resource, key, value)
-    resource.full_clean(validate_unique=False)
-    _check_unique(Resource, resource)
-    resource.save()
-    record(
-        actor=actor,
-        verb="resource.updated",
-        obj=resource,
-        institution=resource.institution,
-        before=before,
-        after=snapshot(resource),
-    )
-    return resource
+    return _update_entry(actor, resource, data)
 
 
 # --- Dependencies -----------------------------------------------------------------------------

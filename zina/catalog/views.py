@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -24,7 +25,7 @@ from zina.accounts import operations as account_ops
 from zina.accounts.choices import Role
 from zina.accounts.models import Institution, RoleAssignment, User
 from zina.accounts.views import AuthedRequest
-from zina.core.forms import add_operation_errors, paginate
+from zina.core.forms import paginate, submit
 from zina.core.history import history_for
 from zina.core.permissions import can, require
 
@@ -222,27 +223,14 @@ def _service_context(request: HttpRequest, service: Service, **forms: Any) -> di
 
 @login_required
 def service_create(request: AuthedRequest) -> HttpResponse:
-    institutions = _institutions_where(request.user, "manage_services")
-    if not institutions.exists():
-        raise PermissionDenied
-    choice = InstitutionChoiceForm(request.POST or None, institutions=institutions)
-    form = ServiceForm(request.POST or None)
-    if request.method == "POST" and choice.is_valid() and form.is_valid():
-        try:
-            service = ops.create_service(
-                actor=request.user,
-                institution=choice.cleaned_data["institution"],
-                data=form.data_object(),
-            )
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Service created."))
-            return redirect(service)
-    return render(
+    return _create_page(
         request,
-        "catalog/form.html",
-        {"forms": [choice, form], "title": _("New service"), "back_url": "catalog:service_list"},
+        "manage_services",
+        ServiceForm,
+        ops.create_service,
+        _("New service"),
+        "catalog:service_list",
+        _("Service created."),
     )
 
 
@@ -256,18 +244,17 @@ def service_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         service=service,
         candidates=Service.objects.visible_to(request.user).filter(institution=service.institution),
     )
-    if request.method == "POST" and form.is_valid() and related.is_valid():
-        try:
-            with transaction.atomic():
-                ops.update_service(actor=request.user, service=service, data=form.data_object())
-                wanted = list(related.cleaned_data["related"])
-                if set(wanted) != set(service.related.all()):
-                    ops.set_related_services(actor=request.user, service=service, related=wanted)
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect(service)
+
+    @transaction.atomic
+    def save() -> Service:
+        updated = ops.update_service(actor=request.user, service=service, data=form.data_object())
+        wanted = list(related.cleaned_data["related"])
+        if set(wanted) != set(service.related.all()):
+            ops.set_related_services(actor=request.user, service=service, related=wanted)
+        return updated
+
+    if submit(request, [related, form], save, _("Changes saved.")):
+        return redirect(service)
     return render(
         request,
         "catalog/form.html",
@@ -281,14 +268,13 @@ def service_level_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     require(request.user, "change", service)
     level = ServiceLevel.objects.filter(service=service).first() or ServiceLevel(service=service)
     form = ServiceLevelForm(request.POST or None, instance=level)
-    if request.method == "POST" and form.is_valid():
-        try:
-            ops.set_service_level(actor=request.user, service=service, data=form.data_object())
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Service level saved."))
-            return redirect(service)
+    if submit(
+        request,
+        form,
+        lambda: ops.set_service_level(actor=request.user, service=service, data=form.data_object()),
+        _("Service level saved."),
+    ):
+        return redirect(service)
     return render(
         request,
         "catalog/form.html",
@@ -300,23 +286,28 @@ def service_level_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def service_dependency_add(request: AuthedRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service.objects.visible_to(request.user), pk=pk)
-    form = DependencyForm(request.POST, resources=Resource.objects.visible_to(request.user))
-    if form.is_valid():
-        try:
-            ops.add_service_dependency(
-                actor=request.user, service=service, resource=form.cleaned_data["resource"]
-            )
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Dependency added."))
-            return redirect(service)
-    return render(
+    return _dependency_add(
         request,
+        service,
+        lambda resource: ops.add_service_dependency(
+            actor=request.user, service=service, resource=resource
+        ),
         "catalog/service_detail.html",
-        _service_context(request, service, dependency_form=form),
-        status=400,
+        _service_context,
     )
+
+
+def _dependency_add(
+    request: AuthedRequest,
+    obj: Service | Resource,
+    add: Callable[[Resource], Any],
+    template: str,
+    context: Callable[..., dict[str, Any]],
+) -> HttpResponse:
+    form = DependencyForm(request.POST, resources=Resource.objects.visible_to(request.user))
+    if submit(request, form, lambda: add(form.cleaned_data["resource"]), _("Dependency added.")):
+        return redirect(obj)
+    return render(request, template, context(request, obj, dependency_form=form), status=400)
 
 
 @login_required
@@ -334,29 +325,25 @@ def _assign(
     form = _assignment_form(request, obj, roles, request.POST)
     if form is None:
         raise PermissionDenied
-    if form.is_valid():
-        try:
-            if (
-                form.cleaned_data["role"] in (Role.SERVICE_OWNER, Role.RESOURCE_OWNER)
-                and form.cleaned_data["responsibility"] == "A"
-            ):
-                ops.set_accountable_owner(
-                    actor=request.user, obj=obj, user=form.cleaned_data["user"]
-                )
-            else:
-                account_ops.assign_role(
-                    actor=request.user,
-                    user=form.cleaned_data["user"],
-                    institution=obj.institution,
-                    role=form.cleaned_data["role"],
-                    responsibility=form.cleaned_data["responsibility"],
-                    scope=obj,
-                )
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Role assigned."))
-            return redirect(obj)
+
+    def assign() -> Any:
+        data = form.cleaned_data
+        if (
+            data["role"] in (Role.SERVICE_OWNER, Role.RESOURCE_OWNER)
+            and data["responsibility"] == "A"
+        ):
+            return ops.set_accountable_owner(actor=request.user, obj=obj, user=data["user"])
+        return account_ops.assign_role(
+            actor=request.user,
+            user=data["user"],
+            institution=obj.institution,
+            role=data["role"],
+            responsibility=data["responsibility"],
+            scope=obj,
+        )
+
+    if submit(request, form, assign, _("Role assigned.")):
+        return redirect(obj)
     return rerender(form)
 
 
@@ -429,27 +416,47 @@ def _resource_context(request: AuthedRequest, resource: Resource, **forms: Any) 
 
 @login_required
 def resource_create(request: AuthedRequest) -> HttpResponse:
-    institutions = _institutions_where(request.user, "manage_resources")
+    return _create_page(
+        request,
+        "manage_resources",
+        ResourceForm,
+        ops.create_resource,
+        _("New resource"),
+        "catalog:resource_list",
+        _("Resource created."),
+    )
+
+
+def _create_page(
+    request: AuthedRequest,
+    permission: str,
+    form_class: type[ServiceForm] | type[ResourceForm],
+    create: Callable[..., Any],
+    title: str,
+    list_url: str,
+    message: str,
+) -> HttpResponse:
+    institutions = _institutions_where(request.user, permission)
     if not institutions.exists():
         raise PermissionDenied
     choice = InstitutionChoiceForm(request.POST or None, institutions=institutions)
-    form = ResourceForm(request.POST or None)
-    if request.method == "POST" and choice.is_valid() and form.is_valid():
-        try:
-            resource = ops.create_resource(
-                actor=request.user,
-                institution=choice.cleaned_data["institution"],
-                data=form.data_object(),
-            )
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Resource created."))
-            return redirect(resource)
+    form = form_class(request.POST or None)
+    created = submit(
+        request,
+        [choice, form],
+        lambda: create(
+            actor=request.user,
+            institution=choice.cleaned_data["institution"],
+            data=form.data_object(),
+        ),
+        message,
+    )
+    if created is not None:
+        return redirect(created)
     return render(
         request,
         "catalog/form.html",
-        {"forms": [choice, form], "title": _("New resource"), "back_url": "catalog:resource_list"},
+        {"forms": [choice, form], "title": title, "back_url": list_url},
     )
 
 
@@ -458,14 +465,13 @@ def resource_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     resource = get_object_or_404(Resource.objects.visible_to(request.user), pk=pk)
     require(request.user, "change", resource)
     form = ResourceForm(request.POST or None, instance=Resource.objects.get(pk=pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            ops.update_resource(actor=request.user, resource=resource, data=form.data_object())
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect(resource)
+    if submit(
+        request,
+        form,
+        lambda: ops.update_resource(actor=request.user, resource=resource, data=form.data_object()),
+        _("Changes saved."),
+    ):
+        return redirect(resource)
     return render(
         request,
         "catalog/form.html",
@@ -477,22 +483,14 @@ def resource_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def resource_dependency_add(request: AuthedRequest, pk: int) -> HttpResponse:
     resource = get_object_or_404(Resource.objects.visible_to(request.user), pk=pk)
-    form = DependencyForm(request.POST, resources=Resource.objects.visible_to(request.user))
-    if form.is_valid():
-        try:
-            ops.add_resource_dependency(
-                actor=request.user, resource=resource, depends_on=form.cleaned_data["resource"]
-            )
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Dependency added."))
-            return redirect(resource)
-    return render(
+    return _dependency_add(
         request,
+        resource,
+        lambda depends_on: ops.add_resource_dependency(
+            actor=request.user, resource=resource, depends_on=depends_on
+        ),
         "catalog/resource_detail.html",
-        _resource_context(request, resource, dependency_form=form),
-        status=400,
+        _resource_context,
     )
 
 
