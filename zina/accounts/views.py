@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zina.core.forms import add_operation_errors, paginate
+from zina.core.forms import add_operation_errors, paginate, submit
 from zina.core.history import history_for
 from zina.core.models import AuditEvent
 from zina.core.permissions import can, require
@@ -111,14 +111,14 @@ def institution_detail(request: AuthedRequest, code: str) -> HttpResponse:
 def institution_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, "create", Institution)
     form = InstitutionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            institution = ops.create_institution(actor=request.user, data=_institution_data(form))
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Institution created."))
-            return redirect("accounts:institution_detail", code=institution.code)
+    created = submit(
+        request,
+        form,
+        lambda: ops.create_institution(actor=request.user, data=_institution_data(form)),
+        _("Institution created."),
+    )
+    if created:
+        return redirect(created)
     return render(request, "accounts/form.html", {"form": form, "title": _("New institution")})
 
 
@@ -131,16 +131,16 @@ def institution_edit(request: AuthedRequest, code: str) -> HttpResponse:
     )
     if not request.user.is_superuser:
         form.fields["code"].disabled = True
-    if request.method == "POST" and form.is_valid():
-        try:
-            institution = ops.update_institution(
-                actor=request.user, institution=institution, data=_institution_data(form)
-            )
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("accounts:institution_detail", code=institution.code)
+    updated = submit(
+        request,
+        form,
+        lambda: ops.update_institution(
+            actor=request.user, institution=institution, data=_institution_data(form)
+        ),
+        _("Changes saved."),
+    )
+    if updated:
+        return redirect(updated)
     return render(
         request,
         "accounts/form.html",
@@ -203,24 +203,21 @@ def _user_context(request: AuthedRequest, subject: User, role_form: Any) -> dict
 def user_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, "create", User)
     form = NewUserForm(request.POST or None, institutions=_administered(request.user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = ops.create_user(
-                actor=request.user,
-                institution=form.cleaned_data["institution"],
-                username=form.cleaned_data["username"],
-                data=_user_data(form),
-                kind=form.cleaned_data["kind"],
-                title=form.cleaned_data["title"],
-            )
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("User created. They set their password with “Forgot your password?”."),
-            )
-            return redirect("accounts:user_detail", username=user.username)
+    user = submit(
+        request,
+        form,
+        lambda: ops.create_user(
+            actor=request.user,
+            institution=form.cleaned_data["institution"],
+            username=form.cleaned_data["username"],
+            data=_user_data(form),
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+        ),
+        _("User created. They set their password with “Forgot your password?”."),
+    )
+    if user:
+        return redirect(user)
     return render(request, "accounts/form.html", {"form": form, "title": _("New user")})
 
 
@@ -229,14 +226,13 @@ def user_edit(request: AuthedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User.objects.visible_to(request.user), username=username)
     require(request.user, "change", subject)
     form = UserDataForm(request.POST or None, instance=User.objects.get(pk=subject.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            ops.update_user(actor=request.user, user=subject, data=_user_data(form))
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("accounts:user_detail", username=subject.username)
+    if submit(
+        request,
+        form,
+        lambda: ops.update_user(actor=request.user, user=subject, data=_user_data(form)),
+        _("Changes saved."),
+    ):
+        return redirect(subject)
     return render(
         request, "accounts/form.html", {"form": form, "title": _("Edit user"), "back": subject}
     )
@@ -257,20 +253,19 @@ def user_set_active(request: AuthedRequest, username: str) -> HttpResponse:
 def role_assign(request: AuthedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User.objects.visible_to(request.user), username=username)
     form = RoleAssignmentForm(request.POST, institutions=_administered(request.user))
-    if form.is_valid():
-        try:
-            ops.assign_role(
-                actor=request.user,
-                user=subject,
-                institution=form.cleaned_data["institution"],
-                role=form.cleaned_data["role"],
-                responsibility=form.cleaned_data["responsibility"],
-            )
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Role assigned."))
-            return redirect("accounts:user_detail", username=subject.username)
+    if submit(
+        request,
+        form,
+        lambda: ops.assign_role(
+            actor=request.user,
+            user=subject,
+            institution=form.cleaned_data["institution"],
+            role=form.cleaned_data["role"],
+            responsibility=form.cleaned_data["responsibility"],
+        ),
+        _("Role assigned."),
+    ):
+        return redirect(subject)
     return render(
         request,
         "accounts/user_detail.html",
@@ -297,17 +292,17 @@ def role_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def profile(request: AuthedRequest) -> HttpResponse:
     form = UserDataForm(request.POST or None, instance=User.objects.get(pk=request.user.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            me = User.objects.get(pk=request.user.pk)
-            user = ops.update_user(actor=me, user=me, data=_user_data(form))
-        except ValidationError as exc:
-            add_operation_errors(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            response = redirect("accounts:profile")
-            response.set_cookie("zina_language", user.language, samesite="Lax", httponly=True)
-            return response
+    me = User.objects.get(pk=request.user.pk)
+    user = submit(
+        request,
+        form,
+        lambda: ops.update_user(actor=me, user=me, data=_user_data(form)),
+        _("Changes saved."),
+    )
+    if user:
+        response = redirect("accounts:profile")
+        response.set_cookie("zina_language", user.language, samesite="Lax", httponly=True)
+        return response
     return render(request, "accounts/profile.html", {"form": form})
 
 
