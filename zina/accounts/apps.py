@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Institutions and users")
 
     def ready(self) -> None:
-        from . import navigation, permissions  # noqa: F401  (registers rules and menu)
+        from . import navigation, permissions, verbs  # noqa: F401  (registrations)

@@ -8,4 +8,4 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Service and resource catalog")
 
     def ready(self) -> None:
-        from . import navigation, permissions, scopes  # noqa: F401  (registration)
+        from . import navigation, permissions, scopes, verbs  # noqa: F401  (registration)

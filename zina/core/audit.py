@@ -63,3 +63,15 @@ def record(
         after=_jsonable(after) if after is not None else None,
         request_id=current_request_id(),
     )
+
+
+_verb_labels: dict[str, Any] = {}
+
+
+def register_verbs(labels: dict[str, Any]) -> None:
+    """Human labels (lazy translations) for audit verbs, shown in histories and the trail."""
+    _verb_labels.update(labels)
+
+
+def verb_label(verb: str) -> str:
+    return str(_verb_labels.get(verb, verb))
