@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -315,7 +316,7 @@ def assert_real_cycle(cycle: list[Hashable] | None, edges: list[tuple[Hashable, 
     assert cycle[0] == cycle[-1]
     assert len(set(cycle[:-1])) == len(cycle) - 1, "a simple cycle visits each node once"
     edge_set = set(edges)
-    for pair in zip(cycle, cycle[1:], strict=False):
+    for pair in itertools.pairwise(cycle):
         assert pair in edge_set, f"{pair} is not an edge"
 
 
@@ -392,8 +393,7 @@ def test_closures_on_a_long_chain_in_the_database(
         for i in range(60)
     ]
     ResourceDependency.objects.bulk_create(
-        ResourceDependency(resource=a, depends_on=b)
-        for a, b in zip(resources, resources[1:], strict=False)
+        ResourceDependency(resource=a, depends_on=b) for a, b in itertools.pairwise(resources)
     )
     service = ops.create_service(
         actor=superuser,
@@ -405,7 +405,9 @@ def test_closures_on_a_long_chain_in_the_database(
     assert [s.pk for s in affected_services(resources[-1])] == [service.pk]
     assert len(path_between(resources[0].pk, resources[-1].pk) or []) == 60
     with pytest.raises(ValidationError) as exc:
-        ops.add_resource_dependency(actor=superuser, resource=resources[-1], depends_on=resources[0])
+        ops.add_resource_dependency(
+            actor=superuser, resource=resources[-1], depends_on=resources[0]
+        )
     assert exc.value.message_dict["depends_on"][0].count("→") == 60
     assert Service.objects.count() == 1
     assert Resource.objects.count() == 60
