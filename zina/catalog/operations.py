@@ -282,13 +282,17 @@ def add_resource_dependency(
     """Record that ``resource`` relies on ``depends_on``; a cycle is refused, naming it."""
     require(actor, "change", resource)
     if resource.pk == depends_on.pk:
-        raise ValidationError({"depends_on": _("A resource cannot depend on itself.")})
+        raise ValidationError({"depends_on": _("“%s” cannot depend on itself.") % resource.name})
     if ResourceDependency.objects.filter(resource=resource, depends_on=depends_on).exists():
         raise ValidationError({"depends_on": _("This dependency already exists.")})
     back = path_between(depends_on.pk, resource.pk)
     if back is not None:
-        names = dict(Resource.objects.filter(pk__in=back).values_list("pk", "name"))
-        cycle = [resource.name, *(names[i] for i in back)]
+        # Name only the resources the actor may see; others stay anonymous in the message.
+        names = dict(
+            Resource.objects.visible_to(actor).filter(pk__in=back).values_list("pk", "name")
+        )
+        hidden = _("(a resource you cannot see)")
+        cycle = [resource.name, *(names.get(i, hidden) for i in back)]
         raise ValidationError({"depends_on": cycle_message(cycle)})
     edge = ResourceDependency.objects.create(resource=resource, depends_on=depends_on)
     record(

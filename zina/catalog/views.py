@@ -88,7 +88,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(category=f["category"])
     if f["status"]:
         qs = qs.filter(status=f["status"])
-    if f["owner"]:
+    if f["owner"] and request.user.is_authenticated:  # who owns what is for staff only
         qs = qs.filter(_owned_by(Service, f["owner"]))
     visible = Service.objects.visible_to(request.user)
     return render(
@@ -532,7 +532,8 @@ def _upload_dir(token: str) -> Path:
 def _bundle_from(paths: list[Path]) -> transfer.Bundle:
     bundle = transfer.Bundle()
     for path in paths:
-        bundle.extend(transfer.read_file(path.name, path.read_bytes()))
+        # Stored as "NN-name" to keep the order and distinct names; errors show the user's name.
+        bundle.extend(transfer.read_file(path.name.split("-", 1)[-1], path.read_bytes()))
     return bundle
 
 
@@ -634,7 +635,7 @@ def catalog_export(request: HttpRequest) -> HttpResponse:
     if institution:
         services = services.filter(institution__code=institution)
         resources = resources.filter(institution__code=institution)
-    rows = transfer.export_rows(services, resources)
+    rows = transfer.export_rows(request.user, services, resources)
     if fmt == "json":
         response = HttpResponse(transfer.to_json(rows), content_type="application/json")
         response["Content-Disposition"] = 'attachment; filename="zina-catalog.json"'

@@ -365,7 +365,7 @@ def test_resource_dependencies_and_cycles(catalog: dict[str, Any], superuser: Us
     )
     assert body["errors"] == {"depends_on": [body["detail"]]}
     body = error(api.post(f"/resources/{app.pk}/dependencies", {"resource": app.pk}), 422)
-    assert body["detail"] == "A resource cannot depend on itself."
+    assert body["detail"] == "“VRA-APP” cannot depend on itself."
     assert db_counts() == before
     assert ok(api.delete(f"/resource-dependencies/{edge['id']}"), 204) is None
     assert not ResourceDependency.objects.filter(pk=edge["id"]).exists()

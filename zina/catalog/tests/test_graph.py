@@ -232,7 +232,7 @@ def test_self_dependency_is_refused(
     before = db_counts()
     with pytest.raises(ValidationError) as exc:
         ops.add_resource_dependency(actor=superuser, resource=a, depends_on=a)
-    assert cycle_error(exc) == "A resource cannot depend on itself."
+    assert cycle_error(exc) == "“Alfa” cannot depend on itself."
     assert db_counts() == before
 
 

@@ -33,9 +33,14 @@ def _yes_no(value: bool) -> str:
 
 
 def export_rows(
-    services: Iterable[Service], resources: Iterable[Resource]
+    user: Any, services: Iterable[Service], resources: Iterable[Resource]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Rows for every kind, typed (lists, booleans, numbers) as the JSON format has them."""
+    """Rows for every kind, typed (lists, booleans, numbers) as the JSON format has them.
+
+    ``services`` and ``resources`` must already be filtered with ``visible_to(user)``; owners,
+    providers and related services are filtered here by the same rules, so an export never
+    shows more than the viewer may see on the pages.
+    """
     services = list(services)
     resources = list(resources)
     service_ids = [s.pk for s in services]
@@ -45,7 +50,8 @@ def export_rows(
     owners: dict[tuple[int, int], str] = {}
     providers: dict[int, list[str]] = defaultdict(list)
     for ct_id, scope_id, role, mark, username in (
-        RoleAssignment.objects.filter(
+        RoleAssignment.objects.visible_to(user)
+        .filter(
             models.Q(scope_type=sct, scope_id__in=service_ids)
             | models.Q(scope_type=rct, scope_id__in=resource_ids)
         )
@@ -60,7 +66,10 @@ def export_rows(
             providers[scope_id].append(username)
     related: dict[int, list[str]] = defaultdict(list)
     for src, ident in (
-        Service.related.through.objects.filter(from_service_id__in=service_ids)
+        Service.related.through.objects.filter(
+            from_service_id__in=service_ids,
+            to_service_id__in=Service.objects.visible_to(user).values("pk"),
+        )
         .values_list("from_service_id", "to_service__identifier")
         .order_by("to_service__identifier")
     ):
@@ -100,7 +109,7 @@ def export_rows(
                     "support_start": level.support_start.strftime("%H:%M"),
                     "support_end": level.support_end.strftime("%H:%M"),
                     "support_days": level.support_days,
-                    "availability_target": str(level.availability_target.normalize()),
+                    "availability_target": format(level.availability_target.normalize(), "f"),
                 }
             )
             for p in Priority.values:

@@ -279,6 +279,8 @@ def parse_choice(value: Any, choices: type[models.TextChoices]) -> str:
 
 
 def parse_list(value: Any) -> list[str]:
+    if value is None:
+        return []
     if isinstance(value, list):
         return [str(v).strip() for v in value if str(v).strip()]
     text = str(value)
@@ -325,9 +327,12 @@ def parse_decimal(value: Any) -> Decimal:
         number = Decimal(str(value).strip().replace(",", ".").replace("%", ""))
     except InvalidOperation:
         raise Invalid(_("Write a number, e.g. 99,5.")) from None
-    if not Decimal(0) <= number <= Decimal(100):
+    if not number.is_finite() or not Decimal(0) <= number <= Decimal(100):
         raise Invalid(_("Write a percentage between 0 and 100."))
     return number.quantize(Decimal("0.001"))
+
+
+MAX_MINUTES = 10_000_000  # about 19 years of round-the-clock time; fits every database
 
 
 def parse_minutes(value: Any) -> int | None:
@@ -337,8 +342,8 @@ def parse_minutes(value: Any) -> int | None:
         number = int(str(value).strip())
     except ValueError:
         raise Invalid(_("Write a whole number of minutes.")) from None
-    if number < 0:
-        raise Invalid(_("Write a whole number of minutes."))
+    if not 0 <= number <= MAX_MINUTES:
+        raise Invalid(_("Write a whole number of minutes, at most %d.") % MAX_MINUTES)
     return number
 
 

@@ -14,8 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zina.accounts.choices import Responsibility, Role
-from zina.accounts.models import Institution, RoleAssignment, User
+from zina.accounts.choices import MembershipKind, Responsibility, Role
+from zina.accounts.models import Institution, Membership, RoleAssignment, User
 from zina.core.audit import snapshot
 from zina.core.db import bulk_insert
 from zina.core.middleware import current_request_id
@@ -35,6 +35,7 @@ from ..models import (
 from .formats import (
     DEPENDENCIES,
     KINDS,
+    REQUIRED,
     RESOURCE_FIELDS,
     RESOURCES,
     SERVICE_FIELDS,
@@ -83,6 +84,7 @@ class Plan:
     resource_edges: set[tuple[Key, Key]] = field(default_factory=set)
     related: dict[Key, list[Key]] = field(default_factory=dict)
     sla: dict[Key, SLAPlan] = field(default_factory=dict)
+    sla_before: dict[Key, SLAPlan] = field(default_factory=dict)
     owners: dict[tuple[str, Key], User] = field(default_factory=dict)
     providers: dict[Key, list[User]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
@@ -128,6 +130,14 @@ def _progress(
     items: list[Record], progress: Callable[..., Iterator[Record]] | None, desc: str
 ) -> Iterable[Record]:
     return progress(items, desc=desc) if progress else items
+
+
+# Columns whose blank cell means "unchanged" (or the default), not an empty value.
+DEFAULTED = {"status", "public", "criticality", "type"}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or str(value).strip() == ""
 
 
 class Planner:
@@ -193,6 +203,7 @@ class Planner:
         self.resource_keys: set[Key] = set(self.resources)
         self._load_current()
         self._plan_objects(SERVICES, self.services, Service, SERVICE_FIELDS, "manage_services")
+        self._plan_related()
         self._plan_objects(RESOURCES, self.resources, Resource, RESOURCE_FIELDS, "manage_resources")
         self._plan_dependencies()
         self._check_cycles()
@@ -244,6 +255,14 @@ class Planner:
                 },
             )
         self.related_records: dict[Key, Record] = {}
+        self.listed_related: dict[Key, set[Key]] = {}
+        # Owners and providers must already be staff of the object's institution: an import
+        # assigns roles, it does not make anyone a member.
+        self.staff: set[tuple[int, int]] = set(
+            Membership.objects.filter(
+                institution__in=self.plan.institutions.values(), kind=MembershipKind.STAFF
+            ).values_list("user_id", "institution_id")
+        )
 
     def _plan_objects(
         self,
@@ -287,6 +306,12 @@ class Planner:
             for column, (attr, parse) in fields.items():
                 if column not in rec.values:
                     continue
+                if column in DEFAULTED and _blank(rec.values[column]):
+                    # A blank choice or yes/no cell means "as it is" (the default for new rows).
+                    if column in REQUIRED[kind] and key not in existing:
+                        self.error(rec, _("This value is required."), column)
+                        ok = False
+                    continue
                 try:
                     values[attr] = parse(rec.values[column])
                 except Invalid as exc:
@@ -312,23 +337,58 @@ class Planner:
             if kind == SERVICES:
                 self._plan_sla(rec, key)
 
+    def _staff_user(self, rec: Record, username: str, column: str, key: Key) -> User | None:
+        user = self.user(rec, username, column)
+        if user is not None and (user.pk, key[0]) not in self.staff:
+            code = next(c for c, i in self.plan.institutions.items() if i.pk == key[0])
+            self.error(
+                rec,
+                _("“%(user)s” is not a staff member of %(institution)s.")
+                % {"user": username, "institution": code},
+                column,
+            )
+            return None
+        return user
+
     def _plan_owners(self, rec: Record, kind: str, key: Key) -> None:
         owner = str(rec.values.get("owner", "") or "").strip()
         if owner:
-            user = self.user(rec, owner, "owner")
+            user = self._staff_user(rec, owner, "owner", key)
             if user is not None and self.current_owner.get((kind, key)) != user.pk:
                 self.plan.owners[(kind, key)] = user
         if kind == SERVICES and rec.values.get("providers"):
-            found = [self.user(rec, u, "providers") for u in parse_list(rec.values["providers"])]
+            found = [
+                self._staff_user(rec, u, "providers", key)
+                for u in parse_list(rec.values["providers"])
+            ]
             held = self.current_providers.get(key, set())
             missing = [u for u in found if u is not None and u.pk not in held]
             if missing:
                 self.plan.providers[key] = missing
         if kind == SERVICES and "related" in rec.values:
-            wanted = {(key[0], i) for i in parse_list(rec.values["related"])}
-            if wanted != self.current_related.get(key, set()):
-                self.plan.related[key] = sorted(wanted)
-                self.related_records[key] = rec
+            self.listed_related[key] = {(key[0], i) for i in parse_list(rec.values["related"])}
+            self.related_records[key] = rec
+
+    def _plan_related(self) -> None:
+        """Related services are symmetric: a pair listed on either row is wanted on both, so a
+        file that lists it on one side only re-imports as a no-op."""
+        wanted = {key: set(listed) for key, listed in self.listed_related.items()}
+        for key, listed in self.listed_related.items():
+            for other in listed:
+                if other in wanted:
+                    wanted[other].add(key)
+        for key, targets in wanted.items():
+            rec = self.related_records[key]
+            bad = False
+            for other in sorted(targets):
+                if other == key:
+                    self.error(rec, _("A service cannot be related to itself."), "related")
+                    bad = True
+                elif other not in self.service_keys:
+                    self.error(rec, _("Unknown related service “%s”.") % other[1], "related")
+                    bad = True
+            if not bad and targets != self.current_related.get(key, set()):
+                self.plan.related[key] = sorted(targets)
 
     def _plan_sla(self, rec: Record, key: Key) -> None:
         present = [c for c in SLA_COLUMNS if str(rec.values.get(c, "") or "").strip() != ""]
@@ -362,6 +422,8 @@ class Planner:
             return
         if self.current_sla.get(key) != plan:
             self.plan.sla[key] = plan
+            if key in self.current_sla:
+                self.plan.sla_before[key] = self.current_sla[key]
 
     def _plan_dependencies(self) -> None:
         existing_service_edges = set(
@@ -426,20 +488,6 @@ class Planner:
                 self.plan.unchanged[DEPENDENCIES] += 1
             else:
                 self.plan.resource_edges.add((src, dst))
-        for key, related in self.plan.related.items():
-            for other in related:
-                if other == key:
-                    self.error(
-                        self.related_records[key],
-                        _("A service cannot be related to itself."),
-                        "related",
-                    )
-                elif other not in self.service_keys:
-                    self.error(
-                        self.related_records[key],
-                        _("Unknown related service “%s”.") % other[1],
-                        "related",
-                    )
 
     def _check_cycles(self) -> None:
         if not self.plan.resource_edges:
@@ -527,6 +575,8 @@ def apply(plan: Plan, progress: Any = None) -> None:
             obj.created_at = obj.updated_at = now
         bulk_insert(model, names, ([getattr(o, n) for n in names] for o in created))
         changed = plan.changed[kind]
+        for obj, _before, _attrs in changed.values():
+            obj.updated_at = now  # type: ignore[attr-defined]
         fields = sorted({a for _obj, _before, attrs in changed.values() for a in attrs})
         if changed:
             model.objects.bulk_update(
@@ -683,9 +733,19 @@ def _apply_sla(
     )
     objects = _objects(Service, plan.sla, service_ids, services)
     for key, sla in plan.sla.items():
-        after = {f: str(getattr(sla, f)) for f in fields}
-        after["targets"] = {p: list(t) for p, t in sla.targets.items()}  # type: ignore[assignment]
-        event("service.level_set", objects[key], None, after)
+        before = plan.sla_before.get(key)
+        event(
+            "service.level_set",
+            objects[key],
+            _sla_snapshot(before, fields) if before else None,
+            _sla_snapshot(sla, fields),
+        )
+
+
+def _sla_snapshot(sla: SLAPlan, fields: list[str]) -> dict[str, Any]:
+    data: dict[str, Any] = {f: str(getattr(sla, f)) for f in fields}
+    data["targets"] = {p: list(t) for p, t in sla.targets.items()}
+    return data
 
 
 def _apply_owners(

@@ -48,7 +48,7 @@ class Command(BaseCommand):
         if options["institution"]:
             services = services.filter(institution__code__in=options["institution"])
             resources = resources.filter(institution__code__in=options["institution"])
-        rows = transfer.export_rows(services, resources)
+        rows = transfer.export_rows(user, services, resources)
         out: Path = options["out"]
         if options["format"] == "json":
             out.write_text(transfer.to_json(rows), encoding="utf-8")
