@@ -169,7 +169,9 @@ def _assignment_form(
 ) -> AssignmentForm | None:
     if not can(request.user, "manage_owners", obj):
         return None
-    users = User.objects.filter(is_active=True, memberships__institution=obj.institution)
+    users = User.objects.visible_to(request.user).filter(
+        is_active=True, memberships__institution=obj.institution
+    )
     return AssignmentForm(data, users=users.order_by("last_name", "first_name"), roles=roles)
 
 

@@ -425,6 +425,18 @@ class Planner:
             if key in self.current_sla:
                 self.plan.sla_before[key] = self.current_sla[key]
 
+    def _may_see_resource(self, key: Key) -> bool:
+        if key in self.plan.new[RESOURCES]:
+            return True
+        if not hasattr(self, "_visible_resources"):
+            self._visible_resources = {
+                (inst, ident)
+                for inst, ident in Resource.objects.visible_to(self.actor)
+                .filter(institution__in=self.plan.institutions.values())
+                .values_list("institution_id", "identifier")
+            }
+        return key in self._visible_resources
+
     def _plan_dependencies(self) -> None:
         existing_service_edges = set(
             ServiceDependency.objects.filter(
@@ -474,7 +486,8 @@ class Planner:
                     "from_identifier",
                 )
                 continue
-            if dst not in self.resource_keys:
+            if dst not in self.resource_keys or not self._may_see_resource(dst):
+                # The same message whether it does not exist or is not the importer's to see.
                 self.error(rec, _("Unknown resource “%s”.") % dst[1], "to_identifier")
                 continue
             if is_service:
