@@ -1495,3 +1495,36 @@ def test_demo_catalog_loads_and_round_trips(db: None, tmp_path: Path) -> None:
             " 0 new, 0 changed," in line for line in out.getvalue().splitlines() if "new," in line
         ), out.getvalue()
         assert db_counts() == before
+
+
+def test_importer_cannot_probe_resources_of_another_institution(
+    make_user: Callable[..., User],
+    institution: Institution,
+    other_institution: Institution,
+    make_service: Callable[..., Service],
+    make_resource: Callable[..., Resource],
+) -> None:
+    """A dependency on a resource the importer may not see gets the same message as one on a
+    resource that does not exist, so an import cannot be used to discover other institutions'
+    resource identifiers."""
+    owner = make_user("portfelis", institution, Role.SERVICE_PORTFOLIO_OWNER)
+    make_service(institution, "S1")
+    make_resource(other_institution, "SECRET-DB")
+    header = ["from_type", "from_institution", "from_identifier", "to_institution", "to_identifier"]
+    report = run_import(
+        owner,
+        (
+            "dependencies.csv",
+            csv_bytes(
+                header,
+                [
+                    ["service", institution.code, "S1", other_institution.code, "SECRET-DB"],
+                    ["service", institution.code, "S1", other_institution.code, "NO-SUCH"],
+                ],
+            ),
+        ),
+    )
+    assert [e.message for e in report.errors] == [
+        "Unknown resource “SECRET-DB”.",
+        "Unknown resource “NO-SUCH”.",
+    ]
