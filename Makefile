@@ -52,7 +52,7 @@ test-postgres: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy zina/core zina/accounts zina/catalog zina/api.py
+	$(BIN)/mypy zina/core zina/accounts zina/catalog zina/knowledge zina/api.py
 	$(BIN)/python scripts/check-messages.py
 
 makemessages: setup

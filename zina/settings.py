@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "zina.core",
     "zina.accounts",
     "zina.catalog",
+    "zina.knowledge",
 ]
 
 MIDDLEWARE = [

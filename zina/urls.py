@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("zina.core.urls")),
     path("accounts/", include("zina.accounts.urls")),
     path("catalog/", include("zina.catalog.urls")),
+    path("knowledge/", include("zina.knowledge.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

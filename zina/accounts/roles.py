@@ -22,26 +22,35 @@ ADMINISTER = "institution.administer"  # edit the institution, its users and rol
 VIEW_AUDIT = "audit.view"  # read the institution's audit trail
 READ_ALL = "institution.read_all"  # read everything in the institution, change nothing
 STAFF_DIRECTORY = "staff.directory"  # see colleagues and who holds which role
+# Capabilities of the knowledge base.
+WRITE_KNOWLEDGE = "knowledge.write"  # draft and improve the institution's articles
+READ_EXPERT_KNOWLEDGE = "knowledge.read_expert"  # read articles meant for level 2 and owners
+MANAGE_KNOWLEDGE = "knowledge.manage"  # approve anything, grant licences, set the procedure
 # Capabilities of the catalog.
 MANAGE_SERVICES = "catalog.manage_services"  # create and change the institution's services
 MANAGE_RESOURCES = "catalog.manage_resources"  # create and change the institution's resources
 
+_W, _X, _M = WRITE_KNOWLEDGE, READ_EXPERT_KNOWLEDGE, MANAGE_KNOWLEDGE
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.SERVICE_PORTFOLIO_OWNER: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, MANAGE_SERVICES}),
-    Role.SERVICE_OWNER: frozenset({STAFF_DIRECTORY}),
-    Role.SERVICE_PROVIDER: frozenset({STAFF_DIRECTORY}),
-    Role.RESOURCE_PORTFOLIO_OWNER: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, MANAGE_RESOURCES}),
-    Role.RESOURCE_OWNER: frozenset({STAFF_DIRECTORY}),
-    Role.SUPPORT_SPECIALIST: frozenset({STAFF_DIRECTORY}),
-    Role.SUPPORT_EXPERT: frozenset({STAFF_DIRECTORY}),
-    Role.INCIDENT_MANAGER: frozenset({STAFF_DIRECTORY}),
-    Role.PROBLEM_MANAGER: frozenset({STAFF_DIRECTORY}),
-    Role.CHANGE_MANAGER: frozenset({STAFF_DIRECTORY}),
-    Role.KNOWLEDGE_MANAGER: frozenset({STAFF_DIRECTORY, VIEW_AUDIT}),
+    Role.SERVICE_PORTFOLIO_OWNER: frozenset(
+        {STAFF_DIRECTORY, VIEW_AUDIT, MANAGE_SERVICES, _W, _X, _M}
+    ),
+    Role.SERVICE_OWNER: frozenset({STAFF_DIRECTORY, _W, _X}),
+    Role.SERVICE_PROVIDER: frozenset({STAFF_DIRECTORY, _W}),
+    Role.RESOURCE_PORTFOLIO_OWNER: frozenset(
+        {STAFF_DIRECTORY, VIEW_AUDIT, MANAGE_RESOURCES, _W, _X}
+    ),
+    Role.RESOURCE_OWNER: frozenset({STAFF_DIRECTORY, _W, _X}),
+    Role.SUPPORT_SPECIALIST: frozenset({STAFF_DIRECTORY, _W}),
+    Role.SUPPORT_EXPERT: frozenset({STAFF_DIRECTORY, _W, _X}),
+    Role.INCIDENT_MANAGER: frozenset({STAFF_DIRECTORY, _W, _X}),
+    Role.PROBLEM_MANAGER: frozenset({STAFF_DIRECTORY, _W, _X}),
+    Role.CHANGE_MANAGER: frozenset({STAFF_DIRECTORY, _W, _X}),
+    Role.KNOWLEDGE_MANAGER: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, _W, _X, _M}),
     Role.ADMINISTRATOR: frozenset(
         {STAFF_DIRECTORY, ADMINISTER, VIEW_AUDIT, MANAGE_SERVICES, MANAGE_RESOURCES}
     ),
-    Role.AUDITOR: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, READ_ALL}),
+    Role.AUDITOR: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, READ_ALL, _X}),
     Role.PARTNER: frozenset(),
 }
 

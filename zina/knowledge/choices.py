@@ -1,0 +1,46 @@
+"""Fixed vocabularies of the knowledge base (labels translated; Latvian first)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ArticleType(models.TextChoices):
+    SOLUTION = "solution", _("Solution")
+    WORKAROUND = "workaround", _("Workaround")
+    KNOWN_ERROR = "known_error", _("Known error")
+    INSTRUCTION = "instruction", _("Instruction")
+    FAQ = "faq", _("Frequently asked question")
+    PROCESS = "process", _("Process description")
+    CHANGE_NOTICE = "change_notice", _("Change or development-plan notice")
+    INTERRUPTION_REPORT = "interruption_report", _("Interruption report")
+
+
+class State(models.TextChoices):
+    """KCS states of a revision."""
+
+    DRAFT = "draft", _("Draft (work in progress)")
+    NOT_VALIDATED = "not_validated", _("Not validated")
+    VALIDATED = "validated", _("Validated (published)")
+    ARCHIVED = "archived", _("Archived")
+
+
+class Audience(models.TextChoices):
+    """Who may read an article, from the widest to the narrowest circle."""
+
+    PUBLIC = "public", _("Public (level 0)")
+    INTERNAL = "internal", _("Internal (staff)")
+    EXPERTS = "experts", _("Experts (level 2 and owners)")
+    PARTNERS = "partners", _("Staff and assigned partners")
+
+
+class Licence(models.TextChoices):
+    """KCS licence levels: the competence to write, validate and publish knowledge."""
+
+    CANDIDATE = "candidate", _("KCS candidate")
+    CONTRIBUTOR = "contributor", _("KCS contributor")
+    PUBLISHER = "publisher", _("KCS publisher")
+
+
+class Language(models.TextChoices):
+    LATVIAN = "lv", _("Latvian")
+    ENGLISH = "en", _("English")

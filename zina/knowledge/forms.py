@@ -1,0 +1,95 @@
+"""Forms of the knowledge pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zina.accounts.models import Institution
+from zina.catalog.models import Resource, Service
+
+from .choices import ArticleType, Audience, Language
+from .models import ArticleRevision
+from .operations import ArticleSettings, ArticleText
+
+
+class ArticleSettingsForm(forms.Form):
+    type = forms.ChoiceField(label=_("Type"), choices=ArticleType.choices)
+    audience = forms.ChoiceField(
+        label=_("Audience"), choices=Audience.choices, initial=Audience.INTERNAL
+    )
+    services = forms.ModelMultipleChoiceField(
+        label=_("Services"), queryset=Service.objects.none(), required=False
+    )
+    resources = forms.ModelMultipleChoiceField(
+        label=_("Resources"), queryset=Resource.objects.none(), required=False
+    )
+    shared_with_all = forms.BooleanField(label=_("Share with every institution"), required=False)
+    shared_with = forms.ModelMultipleChoiceField(
+        label=_("Share with institutions"), queryset=Institution.objects.none(), required=False
+    )
+
+    def __init__(
+        self, *args: Any, services: Any, resources: Any, institutions: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["services"].queryset = services  # type: ignore[attr-defined]
+        self.fields["resources"].queryset = resources  # type: ignore[attr-defined]
+        self.fields["shared_with"].queryset = institutions  # type: ignore[attr-defined]
+
+    def settings_object(self) -> ArticleSettings:
+        c = self.cleaned_data
+        return ArticleSettings(
+            type=c["type"],
+            audience=c["audience"],
+            shared_with_all=c["shared_with_all"],
+            shared_with=list(c["shared_with"]),
+            services=list(c["services"]),
+            resources=list(c["resources"]),
+        )
+
+
+class ArticleTextForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = ArticleRevision
+        fields = ["title", "symptoms", "environment", "cause", "resolution", "body", "keywords"]
+        widgets = {
+            "symptoms": forms.Textarea(attrs={"rows": 3}),
+            "environment": forms.Textarea(attrs={"rows": 2}),
+            "cause": forms.Textarea(attrs={"rows": 3}),
+            "resolution": forms.Textarea(attrs={"rows": 4}),
+            "body": forms.Textarea(attrs={"rows": 12}),
+        }
+        help_texts = {
+            "body": _("Markdown: **bold**, lists with 1. or -, links [text](https://…)."),
+            "keywords": _("Comma-separated; add the words people type."),
+        }
+
+    def __init__(self, *args: Any, preview_url: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if preview_url:  # live Markdown preview while typing (htmx), debounced
+            self.fields["body"].widget.attrs.update(
+                {
+                    "hx-post": preview_url,
+                    "hx-trigger": "keyup changed delay:600ms",
+                    "hx-target": "#preview",
+                }
+            )
+
+    def text_object(self) -> ArticleText:
+        return ArticleText(**{f: self.cleaned_data[f] for f in self.Meta.fields})
+
+
+class NewArticleForm(forms.Form):
+    institution = forms.ModelChoiceField(
+        label=_("Institution"), queryset=Institution.objects.none(), empty_label=None
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+
+    def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = institutions  # type: ignore[attr-defined]

@@ -1,0 +1,381 @@
+"""Every write of the knowledge base: articles, revisions and their KCS lifecycle, licences.
+
+Lifecycle of a revision: draft (work in progress) → not validated (submitted) → validated
+(published). Publishing swaps the live revision of that language in one transaction; the
+article stays readable throughout. Archiving takes the article off every audience but staff.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zina.accounts.models import Institution, User
+from zina.catalog.models import Resource, Service
+from zina.core.audit import record, snapshot
+from zina.core.permissions import require
+
+from .choices import ArticleType, Audience, Licence, State
+from .models import Article, ArticleRevision, KnowledgeLicence
+
+# Review intervals by type until an institution sets its own procedure (days).
+DEFAULT_REVIEW_DAYS = {
+    ArticleType.SOLUTION: 365,
+    ArticleType.WORKAROUND: 90,
+    ArticleType.KNOWN_ERROR: 90,
+    ArticleType.INSTRUCTION: 365,
+    ArticleType.FAQ: 180,
+    ArticleType.PROCESS: 365,
+    ArticleType.CHANGE_NOTICE: 90,
+    ArticleType.INTERRUPTION_REPORT: 365,
+}
+
+
+@dataclass
+class ArticleText:
+    """The text of one revision (the KCS template plus a Markdown body)."""
+
+    title: str
+    symptoms: str = ""
+    environment: str = ""
+    cause: str = ""
+    resolution: str = ""
+    body: str = ""
+    keywords: str = ""
+
+
+@dataclass
+class ArticleSettings:
+    type: str = ArticleType.SOLUTION
+    audience: str = Audience.INTERNAL
+    shared_with_all: bool = False
+    shared_with: list[Institution] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
+
+
+class EditConflict(ValidationError):
+    """Someone saved the draft after it was opened; nothing was overwritten."""
+
+    def __init__(self, message: str, theirs: ArticleRevision, diff: str) -> None:
+        super().__init__(message, code="conflict")
+        self.theirs = theirs
+        self.diff = diff
+
+
+def _revision_snapshot(revision: ArticleRevision) -> dict[str, Any]:
+    return snapshot(revision, ["language", "number", "state", "is_live", "title", "version"])
+
+
+def _validate_settings(settings: ArticleSettings, institution: Institution) -> None:
+    if settings.type not in ArticleType.values:
+        raise ValidationError({"type": _("Unknown article type.")})
+    if settings.audience not in Audience.values:
+        raise ValidationError({"audience": _("Unknown audience.")})
+    linked: list[Any] = [*settings.services, *settings.resources]
+    if any(obj.institution_id != institution.pk for obj in linked):
+        raise ValidationError(
+            {"services": _("Link services and resources of the article's own institution.")}
+        )
+
+
+def _apply_settings(article: Article, settings: ArticleSettings) -> None:
+    article.type = settings.type
+    article.audience = settings.audience
+    article.shared_with_all = settings.shared_with_all
+
+
+def _save_links(article: Article, settings: ArticleSettings) -> None:
+    article.shared_with.set(settings.shared_with)
+    article.services.set(settings.services)
+    article.resources.set(settings.resources)
+
+
+def _clean_text(revision: ArticleRevision, text: ArticleText) -> None:
+    for key, value in asdict(text).items():
+        setattr(revision, key, (value or "").strip())
+    revision.full_clean(
+        exclude=["article", "author", "based_on", "reviewed_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+
+
+@transaction.atomic
+def create_article(
+    *,
+    actor: User,
+    institution: Institution,
+    settings: ArticleSettings,
+    text: ArticleText,
+    language: str = "lv",
+) -> ArticleRevision:
+    """Start an article: the article and its first draft revision, owned by the author."""
+    require(actor, "write_knowledge", institution)
+    _validate_settings(settings, institution)
+    article = Article(institution=institution, owner=actor)
+    _apply_settings(article, settings)
+    article.save()
+    _save_links(article, settings)
+    revision = ArticleRevision(article=article, language=language, number=1, author=actor)
+    _clean_text(revision, text)
+    revision.save()
+    record(
+        actor=actor,
+        verb="article.created",
+        obj=article,
+        institution=institution,
+        after={**snapshot(article), "revision": _revision_snapshot(revision)},
+    )
+    return revision
+
+
+@transaction.atomic
+def update_article_settings(*, actor: User, article: Article, settings: ArticleSettings) -> Article:
+    """Change type, audience, sharing and links. Widening the audience to the public needs
+    the right to publish."""
+    require(actor, "edit", article)
+    if settings.audience == Audience.PUBLIC and article.audience != Audience.PUBLIC:
+        require(actor, "publish", article)
+    _validate_settings(settings, article.institution)
+    before = snapshot(article)
+    _apply_settings(article, settings)
+    article.save()
+    _save_links(article, settings)
+    record(
+        actor=actor,
+        verb="article.settings_changed",
+        obj=article,
+        institution=article.institution,
+        before=before,
+        after=snapshot(article),
+    )
+    return article
+
+
+def _next_number(article: Article, language: str) -> int:
+    last = article.revisions.filter(language=language).aggregate(n=Max("number"))["n"]
+    return (last or 0) + 1
+
+
+@transaction.atomic
+def start_revision(
+    *, actor: User, article: Article, language: str = "lv", based_on: ArticleRevision | None = None
+) -> ArticleRevision:
+    """A new draft, copied from ``based_on`` (by default the live revision of the language),
+    while the live revision stays published. One open draft per author and language."""
+    require(actor, "edit", article)
+    open_draft = article.revisions.filter(
+        language=language, author=actor, state__in=[State.DRAFT, State.NOT_VALIDATED]
+    ).first()
+    if open_draft is not None:
+        return open_draft
+    source = based_on or article.revisions.filter(language=language, is_live=True).first()
+    revision = ArticleRevision(
+        article=article,
+        language=language,
+        number=_next_number(article, language),
+        author=actor,
+        based_on=source,
+    )
+    if source is not None:
+        for name in ArticleRevision.TEXT_FIELDS:
+            setattr(revision, name, getattr(source, name))
+    revision.save()
+    record(
+        actor=actor,
+        verb="article.revision_started",
+        obj=article,
+        institution=article.institution,
+        after=_revision_snapshot(revision),
+    )
+    return revision
+
+
+def text_diff(old: ArticleRevision | None, new: ArticleRevision) -> str:
+    """A readable unified diff of every text field between two revisions."""
+    lines: list[str] = []
+    for name in ArticleRevision.TEXT_FIELDS:
+        a = (getattr(old, name) if old else "").splitlines()
+        b = getattr(new, name).splitlines()
+        if a != b:
+            label = str(getattr(ArticleRevision._meta.get_field(name), "verbose_name", name))
+            lines += [f"## {label}"]
+            lines += list(difflib.unified_diff(a, b, lineterm="", n=2))[2:]
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def save_draft(
+    *, actor: User, revision: ArticleRevision, text: ArticleText, expected_version: int
+) -> ArticleRevision:
+    """Save the text of a draft. If someone saved it after ``expected_version`` was read, the
+    save is refused with a diff of their changes, and nothing either of them wrote is lost
+    (the caller still holds this text; theirs is in the database)."""
+    require(actor, "edit", revision.article)
+    current = ArticleRevision.objects.select_for_update().get(pk=revision.pk)
+    if current.state not in (State.DRAFT, State.NOT_VALIDATED):
+        raise ValidationError(_("Only drafts can be edited; start a new revision."))
+    if current.version != expected_version:
+        mine = ArticleRevision(**{n: getattr(text, n) for n in ArticleRevision.TEXT_FIELDS})
+        raise EditConflict(
+            _(
+                "Someone else saved this draft while you were editing it. Compare the changes, "
+                "then save again."
+            ),
+            theirs=current,
+            diff=text_diff(mine, current),
+        )
+    before = _revision_snapshot(current)
+    _clean_text(current, text)
+    current.version += 1
+    current.state = State.DRAFT
+    current.save()
+    record(
+        actor=actor,
+        verb="article.draft_saved",
+        obj=current.article,
+        institution=current.article.institution,
+        before=before,
+        after=_revision_snapshot(current),
+    )
+    return current
+
+
+@transaction.atomic
+def submit_for_review(*, actor: User, revision: ArticleRevision) -> ArticleRevision:
+    """Mark a draft as ready: it waits (not validated) for someone who may publish it."""
+    require(actor, "edit", revision.article)
+    if revision.state != State.DRAFT:
+        raise ValidationError(_("Only a draft can be submitted."))
+    revision.state = State.NOT_VALIDATED
+    revision.save(update_fields=["state", "updated_at"])
+    record(
+        actor=actor,
+        verb="article.submitted",
+        obj=revision.article,
+        institution=revision.article.institution,
+        after=_revision_snapshot(revision),
+    )
+    return revision
+
+
+def review_date(article: Article, today: date | None = None) -> date:
+    days = DEFAULT_REVIEW_DAYS.get(ArticleType(article.type), 365)
+    return (today or timezone.localdate()) + timedelta(days=days)
+
+
+@transaction.atomic
+def publish_revision(*, actor: User, revision: ArticleRevision) -> ArticleRevision:
+    """Validate a revision and make it the live text of its language, replacing the previous
+    live revision atomically. Candidates cannot validate their own work."""
+    article = Article.objects.select_for_update().get(pk=revision.article_id)
+    require(actor, "publish", article)
+    revision = ArticleRevision.objects.select_for_update().get(pk=revision.pk)
+    if revision.state not in (State.DRAFT, State.NOT_VALIDATED):
+        raise ValidationError(_("This revision is already published or archived."))
+    if revision.author_id == actor.pk and _is_candidate(actor, article):
+        raise PermissionDenied
+    previous = article.revisions.filter(language=revision.language, is_live=True).first()
+    if previous is not None:
+        previous.is_live = False
+        previous.save(update_fields=["is_live", "updated_at"])
+    revision.state = State.VALIDATED
+    revision.is_live = True
+    revision.reviewed_by = actor
+    revision.reviewed_at = timezone.now()
+    revision.save()
+    article.archived_at = None
+    article.review_by = review_date(article)
+    article.save(update_fields=["archived_at", "review_by", "updated_at"])
+    record(
+        actor=actor,
+        verb="article.published",
+        obj=article,
+        institution=article.institution,
+        before=_revision_snapshot(previous) if previous else None,
+        after=_revision_snapshot(revision),
+    )
+    return revision
+
+
+def _is_candidate(user: User, article: Article) -> bool:
+    from .permissions import licence_level
+
+    return licence_level(user, article.institution_id) == Licence.CANDIDATE
+
+
+@transaction.atomic
+def revert_to(*, actor: User, revision: ArticleRevision) -> ArticleRevision:
+    """Revert: a new draft with the text of an earlier revision (history is never rewritten)."""
+    return start_revision(
+        actor=actor, article=revision.article, language=revision.language, based_on=revision
+    )
+
+
+@transaction.atomic
+def archive_article(*, actor: User, article: Article) -> Article:
+    """Take an article out of use: no longer public; staff still find it, marked archived."""
+    require(actor, "archive", article)
+    before = snapshot(article)
+    article.archived_at = timezone.now()
+    article.save(update_fields=["archived_at", "updated_at"])
+    article.revisions.filter(state__in=[State.DRAFT, State.NOT_VALIDATED]).update(
+        state=State.ARCHIVED
+    )
+    record(
+        actor=actor,
+        verb="article.archived",
+        obj=article,
+        institution=article.institution,
+        before=before,
+        after=snapshot(article),
+    )
+    return article
+
+
+@transaction.atomic
+def grant_licence(
+    *, actor: User, user: User, institution: Institution, level: str
+) -> KnowledgeLicence:
+    """Grant (or change) a KCS licence; knowledge managers decide."""
+    require(actor, "manage_knowledge", institution)
+    if level not in Licence.values:
+        raise ValidationError({"level": _("Unknown licence level.")})
+    licence, created = KnowledgeLicence.objects.get_or_create(
+        user=user, institution=institution, defaults={"level": level}
+    )
+    before = None if created else snapshot(licence)
+    licence.level = level
+    licence.save()
+    record(
+        actor=actor,
+        verb="licence.granted",
+        obj=licence,
+        institution=institution,
+        before=before,
+        after=snapshot(licence),
+    )
+    return licence
+
+
+@transaction.atomic
+def withdraw_licence(*, actor: User, licence: KnowledgeLicence) -> None:
+    """Withdraw a KCS licence."""
+    require(actor, "manage_knowledge", licence.institution)
+    record(
+        actor=actor,
+        verb="licence.withdrawn",
+        obj=licence,
+        institution=licence.institution,
+        before=snapshot(licence),
+    )
+    licence.delete()

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "knowledge"
+
+urlpatterns = [
+    path("", views.article_list, name="article_list"),
+    path("new/", views.article_create, name="article_create"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("<int:pk>/", views.article_detail, name="article_detail"),
+    path("<int:pk>/history/", views.article_history, name="article_history"),
+    path("<int:pk>/archive/", views.article_archive, name="article_archive"),
+    path("<int:pk>/revisions/new/", views.revision_start, name="revision_start"),
+    path("<int:pk>/revisions/<int:rid>/edit/", views.revision_edit, name="revision_edit"),
+    path("<int:pk>/revisions/<int:rid>/edit/preview/", views.preview, name="preview"),
+    path("<int:pk>/revisions/<int:rid>/publish/", views.revision_publish, name="revision_publish"),
+    path("<int:pk>/revisions/<int:rid>/revert/", views.revision_revert, name="revision_revert"),
+]

@@ -1,0 +1,302 @@
+"""Knowledge pages: list, article, editor with preview, history and diff, approvals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zina.accounts.models import Institution
+from zina.accounts.views import AuthedRequest
+from zina.catalog.models import Resource, Service
+from zina.core.forms import paginate, submit
+from zina.core.history import history_for
+from zina.core.permissions import can, require
+
+from . import operations as ops
+from .choices import ArticleType, Audience, State
+from .forms import ArticleSettingsForm, ArticleTextForm, NewArticleForm
+from .models import Article, ArticleRevision
+from .rendering import render_markdown
+
+
+def _articles(user: Any) -> QuerySet[Article]:
+    return (
+        Article.objects.visible_to(user)
+        .select_related("institution", "owner")
+        .prefetch_related(Prefetch("revisions", queryset=ArticleRevision.objects.visible_to(user)))
+    )
+
+
+def article_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    f = {
+        k: request.GET.get(k, "").strip()
+        for k in ("q", "type", "state", "service", "owner", "audience", "due")
+    }
+    qs = _articles(user)
+    if f["q"]:
+        titles = ArticleRevision.objects.visible_to(user).filter(title__icontains=f["q"])
+        qs = qs.filter(pk__in=titles.values("article_id"))
+    if f["type"]:
+        qs = qs.filter(type=f["type"])
+    if f["audience"]:
+        qs = qs.filter(audience=f["audience"])
+    if f["service"]:
+        qs = qs.filter(services__pk=f["service"]) if f["service"].isdigit() else qs.none()
+    if f["owner"] and user.is_authenticated:
+        qs = qs.filter(owner__username=f["owner"])
+    if f["state"] == "archived":
+        qs = qs.filter(archived_at__isnull=False)
+    elif f["state"] == "published":
+        qs = qs.filter(Exists(ArticleRevision.objects.filter(article=OuterRef("pk"), is_live=True)))
+    elif f["state"] in (State.DRAFT, State.NOT_VALIDATED):
+        qs = qs.filter(
+            pk__in=ArticleRevision.objects.visible_to(user)
+            .filter(state=f["state"])
+            .values("article_id")
+        )
+    if f["due"] and user.is_authenticated:
+        qs = qs.filter(review_by__lte=timezone.localdate(), archived_at__isnull=True)
+    return render(
+        request,
+        "knowledge/article_list.html",
+        {
+            "page": paginate(request, qs.distinct()),
+            "f": f,
+            "types": ArticleType.choices,
+            "audiences": Audience.choices,
+            "services": Service.objects.visible_to(user).filter(articles__isnull=False).distinct(),
+            "can_write": user.is_authenticated and _write_institutions(user).exists(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _write_institutions(user: Any) -> QuerySet[Institution]:
+    visible = Institution.objects.visible_to(user)
+    return visible.filter(pk__in=[i.pk for i in visible if can(user, "write_knowledge", i)])
+
+
+def _settings_form(request: HttpRequest, data: Any = None, **kwargs: Any) -> ArticleSettingsForm:
+    user = request.user
+    writable = _write_institutions(user)
+    return ArticleSettingsForm(
+        data,
+        services=Service.objects.visible_to(user).filter(institution__in=writable),
+        resources=Resource.objects.visible_to(user).filter(institution__in=writable),
+        institutions=Institution.objects.visible_to(user),
+        **kwargs,
+    )
+
+
+@login_required
+def article_create(request: AuthedRequest) -> HttpResponse:
+    institutions = _write_institutions(request.user)
+    if not institutions.exists():
+        raise PermissionDenied
+    data = request.POST or None
+    new = NewArticleForm(
+        data, institutions=institutions, initial={"language": translation.get_language()}
+    )
+    settings = _settings_form(request, data)
+    text = ArticleTextForm(data)
+    revision = submit(
+        request,
+        [new, settings, text],
+        lambda: ops.create_article(
+            actor=request.user,
+            institution=new.cleaned_data["institution"],
+            settings=settings.settings_object(),
+            text=text.text_object(),
+            language=new.cleaned_data["language"],
+        ),
+        _("Draft saved. Submit it for approval when it is ready."),
+    )
+    if revision:
+        return redirect("knowledge:revision_edit", pk=revision.article_id, rid=revision.pk)
+    return render(
+        request,
+        "knowledge/editor.html",
+        {
+            "forms": [new, settings, text],
+            "title": _("New article"),
+            "preview": "",
+        },
+    )
+
+
+def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(_articles(request.user), pk=pk)
+    language = translation.get_language()
+    live = article.live_revision(language)
+    editable = request.user.is_authenticated and can(request.user, "edit", article)
+    drafts = (
+        [r for r in article.revisions.all() if r.state in (State.DRAFT, State.NOT_VALIDATED)]
+        if editable
+        else []
+    )
+    return render(
+        request,
+        "knowledge/article_detail.html",
+        {
+            "article": article,
+            "live": live,
+            "other_language": live is not None and live.language != language,
+            "html": render_markdown(live.body) if live else "",
+            "drafts": drafts,
+            "can_edit": editable,
+            "can_publish": request.user.is_authenticated and can(request.user, "publish", article),
+            "overdue": request.user.is_authenticated
+            and article.review_by is not None
+            and article.review_by < timezone.localdate(),
+            "services": article.services.filter(pk__in=Service.objects.visible_to(request.user)),
+            "resources": article.resources.filter(pk__in=Resource.objects.visible_to(request.user)),
+            "history": history_for(request.user, article) if editable else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def revision_start(request: AuthedRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(Article.objects.visible_to(request.user), pk=pk)
+    revision = ops.start_revision(
+        actor=request.user, article=article, language=request.POST.get("language") or "lv"
+    )
+    return redirect("knowledge:revision_edit", pk=pk, rid=revision.pk)
+
+
+def _revision(request: HttpRequest, pk: int, rid: int) -> ArticleRevision:
+    return get_object_or_404(
+        ArticleRevision.objects.visible_to(request.user).select_related("article"),
+        pk=rid,
+        article_id=pk,
+    )
+
+
+@login_required
+def revision_edit(request: AuthedRequest, pk: int, rid: int) -> HttpResponse:
+    revision = _revision(request, pk, rid)
+    require(request.user, "edit", revision.article)
+    text = ArticleTextForm(
+        request.POST or None,
+        instance=revision,
+        initial={"version": revision.version},
+        preview_url=request.path + "preview/",
+    )
+    conflict = None
+    if request.method == "POST" and text.is_valid():
+        try:
+            ops.save_draft(
+                actor=request.user,
+                revision=revision,
+                text=text.text_object(),
+                expected_version=text.cleaned_data["version"] or 0,
+            )
+        except ops.EditConflict as exc:
+            conflict = exc
+        else:
+            messages.success(request, _("Draft saved."))
+            if "submit" in request.POST:
+                ops.submit_for_review(
+                    actor=request.user, revision=ArticleRevision.objects.get(pk=rid)
+                )
+                messages.success(request, _("Submitted for approval."))
+                return redirect(revision.article)
+            return redirect("knowledge:revision_edit", pk=pk, rid=rid)
+    return render(
+        request,
+        "knowledge/editor.html",
+        {
+            "forms": [text],
+            "revision": revision,
+            "conflict": conflict,
+            "title": _("Edit: %s") % revision.title,
+            "preview": render_markdown(text["body"].value() or ""),
+        },
+        status=409 if conflict else 200,
+    )
+
+
+@login_required
+@require_POST
+def preview(request: AuthedRequest, pk: int, rid: int) -> HttpResponse:
+    """htmx: the rendered (sanitised) Markdown of the body being typed."""
+    _revision(request, pk, rid)
+    return HttpResponse(render_markdown(request.POST.get("body", "")))
+
+
+@login_required
+@require_POST
+def revision_publish(request: AuthedRequest, pk: int, rid: int) -> HttpResponse:
+    revision = _revision(request, pk, rid)
+    ops.publish_revision(actor=request.user, revision=revision)
+    messages.success(request, _("Published."))
+    return redirect(revision.article)
+
+
+@login_required
+@require_POST
+def revision_revert(request: AuthedRequest, pk: int, rid: int) -> HttpResponse:
+    revision = _revision(request, pk, rid)
+    draft = ops.revert_to(actor=request.user, revision=revision)
+    messages.success(request, _("A new draft with the earlier text was started."))
+    return redirect("knowledge:revision_edit", pk=pk, rid=draft.pk)
+
+
+@login_required
+@require_POST
+def article_archive(request: AuthedRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(Article.objects.visible_to(request.user), pk=pk)
+    ops.archive_article(actor=request.user, article=article)
+    messages.success(request, _("Archived."))
+    return redirect(article)
+
+
+@login_required
+def article_history(request: AuthedRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(Article.objects.visible_to(request.user), pk=pk)
+    revisions = list(
+        ArticleRevision.objects.visible_to(request.user)
+        .filter(article=article)
+        .select_related("author", "reviewed_by")
+    )
+    by_id: dict[int | None, ArticleRevision] = {r.pk: r for r in revisions}
+    a, b = by_id.get(_int(request.GET.get("a"))), by_id.get(_int(request.GET.get("b")))
+    return render(
+        request,
+        "knowledge/history.html",
+        {
+            "article": article,
+            "revisions": revisions,
+            "a": a,
+            "b": b,
+            "diff": ops.text_diff(a, b) if a and b else "",
+            "can_edit": can(request.user, "edit", article),
+        },
+    )
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@login_required
+def approvals(request: AuthedRequest) -> HttpResponse:
+    """Revisions waiting for approval that this user may publish."""
+    waiting = (
+        ArticleRevision.objects.visible_to(request.user)
+        .filter(state=State.NOT_VALIDATED)
+        .select_related("article", "author", "article__institution")
+    )
+    queue = [r for r in waiting if can(request.user, "publish", r.article)]
+    return render(request, "knowledge/approvals.html", {"queue": queue})
