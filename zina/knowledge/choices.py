@@ -44,3 +44,18 @@ class Licence(models.TextChoices):
 class Language(models.TextChoices):
     LATVIAN = "lv", _("Latvian")
     ENGLISH = "en", _("English")
+
+
+class FlagState(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved by a new revision")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ReaderKind(models.TextChoices):
+    """Whom a view is counted for (no personal data is kept)."""
+
+    ANONYMOUS = "anonymous", _("Public (not logged in)")
+    STAFF = "staff", _("Staff of the institution")
+    OTHER = "other", _("Staff of other institutions")
+    PARTNER = "partner", _("Partners")

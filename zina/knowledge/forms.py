@@ -93,3 +93,65 @@ class NewArticleForm(forms.Form):
     def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["institution"].queryset = institutions  # type: ignore[attr-defined]
+
+
+class FeedbackForm(forms.Form):
+    helpful = forms.ChoiceField(
+        label=_("Was this helpful?"),
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    # A field people never see; bots fill it in.
+    website = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("website"):
+            raise forms.ValidationError(_("Your feedback could not be accepted."))
+        return cleaned
+
+
+class FlagForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What is outdated or incorrect?"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RejectFlagForm(forms.Form):
+    resolution = forms.CharField(label=_("Why is no change needed?"), max_length=4000)
+
+
+class ProcedureForm(forms.Form):
+    text = forms.CharField(
+        label=_("Procedure (Markdown)"),
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text=_(
+            "Who writes, who approves what, the templates in use, how knowledge is kept current."
+        ),
+    )
+
+    def __init__(self, *args: Any, procedure: Any = None, **kwargs: Any) -> None:
+        from .operations import DEFAULT_REVIEW_DAYS
+
+        super().__init__(*args, **kwargs)
+        configured = (procedure.review_days if procedure else {}) or {}
+        if procedure is not None:
+            self.fields["text"].initial = procedure.text
+        for value, label in ArticleType.choices:
+            self.fields[f"days_{value}"] = forms.IntegerField(
+                label=_("Review every … days: %s") % label,
+                min_value=1,
+                max_value=3650,
+                initial=configured.get(value, DEFAULT_REVIEW_DAYS[ArticleType(value)]),
+            )
+
+    def review_days(self) -> dict[str, int]:
+        return {value: self.cleaned_data[f"days_{value}"] for value in ArticleType.values}

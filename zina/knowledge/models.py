@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from zina.core.models import TimeStampedModel
 from zina.core.permissions import RestrictedManager
 
-from .choices import ArticleType, Audience, Language, Licence, State
+from .choices import ArticleType, Audience, FlagState, Language, Licence, ReaderKind, State
 
 
 class Article(TimeStampedModel):
@@ -166,3 +166,109 @@ class KnowledgeLicence(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_level_display()}"
+
+
+class ArticleFeedback(models.Model):
+    """A reader's “Was this helpful?” answer, with an optional comment."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="feedback")
+    helpful = models.BooleanField(_("helpful"))
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A keyed hash of the reader's address, only to rate-limit anonymous feedback.
+    address_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {'+' if self.helpful else '-'}"
+
+
+class ArticleViewCount(models.Model):
+    """How often an article was read, per day and kind of reader (no personal data)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="view_counts")
+    day = models.DateField()
+    reader = models.CharField(max_length=10, choices=ReaderKind.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "day", "reader"], name="uniq_view_count"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} {self.day} {self.reader}: {self.count}"
+
+
+class ArticleFlag(TimeStampedModel):
+    """“Outdated or incorrect”: an improvement task for the article's owner, closed by
+    publishing a new revision or by rejecting it with a reason."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="flags")
+    reason = models.TextField(_("what is wrong"), max_length=4000)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("reported by"),
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=FlagState.choices, default=FlagState.OPEN
+    )
+    resolution = models.TextField(_("answer"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    revision = models.ForeignKey(
+        ArticleRevision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("improvement task")
+        verbose_name_plural = _("improvement tasks")
+
+    def __str__(self) -> str:
+        return f"{self.article}: {self.reason[:60]}"
+
+
+class KnowledgeProcedure(TimeStampedModel):
+    """The institution's knowledge management procedure (“Zināšanu pārvaldības process”):
+    review intervals per article type and the procedure's text, published to staff as an
+    internal process article."""
+
+    institution = models.OneToOneField(
+        "accounts.Institution", on_delete=models.PROTECT, related_name="knowledge_procedure"
+    )
+    review_days = models.JSONField(_("review interval per type (days)"), default=dict)
+    text = models.TextField(_("procedure (Markdown)"), blank=True)
+    article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("knowledge management procedure")
+        verbose_name_plural = _("knowledge management procedures")
+
+    def __str__(self) -> str:
+        return f"{self.institution}: {_('knowledge management procedure')}"

@@ -26,3 +26,14 @@ register_nav(
         in_menu=False,
     )
 )
+register_nav(
+    NavItem(
+        "my_work",
+        _("My knowledge work"),
+        "knowledge:my_work",
+        _("Your articles due for review, improvement tasks and drafts."),
+        lambda u: has_any_capability(u, {WRITE_KNOWLEDGE}),
+        order=7,
+        in_menu=False,
+    )
+)

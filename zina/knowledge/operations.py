@@ -8,13 +8,16 @@ article stays readable throughout. Archiving takes the article off every audienc
 from __future__ import annotations
 
 import difflib
+import hashlib
+import hmac
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,8 +26,16 @@ from zina.catalog.models import Resource, Service
 from zina.core.audit import record, snapshot
 from zina.core.permissions import require
 
-from .choices import ArticleType, Audience, Licence, State
-from .models import Article, ArticleRevision, KnowledgeLicence
+from .choices import ArticleType, Audience, FlagState, Licence, ReaderKind, State
+from .models import (
+    Article,
+    ArticleFeedback,
+    ArticleFlag,
+    ArticleRevision,
+    ArticleViewCount,
+    KnowledgeLicence,
+    KnowledgeProcedure,
+)
 
 # Review intervals by type until an institution sets its own procedure (days).
 DEFAULT_REVIEW_DAYS = {
@@ -268,11 +279,6 @@ def submit_for_review(*, actor: User, revision: ArticleRevision) -> ArticleRevis
     return revision
 
 
-def review_date(article: Article, today: date | None = None) -> date:
-    days = DEFAULT_REVIEW_DAYS.get(ArticleType(article.type), 365)
-    return (today or timezone.localdate()) + timedelta(days=days)
-
-
 @transaction.atomic
 def publish_revision(*, actor: User, revision: ArticleRevision) -> ArticleRevision:
     """Validate a revision and make it the live text of its language, replacing the previous
@@ -294,8 +300,9 @@ def publish_revision(*, actor: User, revision: ArticleRevision) -> ArticleRevisi
     revision.reviewed_at = timezone.now()
     revision.save()
     article.archived_at = None
-    article.review_by = review_date(article)
+    article.review_by = timezone.localdate() + timedelta(days=review_days(article))
     article.save(update_fields=["archived_at", "review_by", "updated_at"])
+    _resolve_flags(actor, revision)
     record(
         actor=actor,
         verb="article.published",
@@ -379,3 +386,209 @@ def withdraw_licence(*, actor: User, licence: KnowledgeLicence) -> None:
         before=snapshot(licence),
     )
     licence.delete()
+
+
+# --- Readers: views, feedback, flags -----------------------------------------------------------
+
+FEEDBACK_PER_ADDRESS_PER_HOUR = 20
+
+
+def address_hash(address: str | None) -> str:
+    """A keyed hash of an IP address: enough to rate-limit, useless to identify anyone."""
+    if not address:
+        return ""
+    key = django_settings.SECRET_KEY.encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+
+
+def reader_kind(user: Any, article: Article) -> str:
+    if not getattr(user, "is_authenticated", False):
+        return ReaderKind.ANONYMOUS
+    from zina.accounts.roles import staff_institutions
+
+    staff = staff_institutions(user)
+    if article.institution_id in staff:
+        return ReaderKind.STAFF
+    return ReaderKind.OTHER if staff else ReaderKind.PARTNER
+
+
+def record_view(*, user: Any, article: Article) -> None:
+    """Count one read of the article for today and this kind of reader."""
+    kind = reader_kind(user, article)
+    today = timezone.localdate()
+    updated = ArticleViewCount.objects.filter(article=article, day=today, reader=kind).update(
+        count=F("count") + 1
+    )
+    if not updated:
+        try:
+            with transaction.atomic():
+                ArticleViewCount.objects.create(article=article, day=today, reader=kind, count=1)
+        except IntegrityError:  # another request created today's row first
+            ArticleViewCount.objects.filter(article=article, day=today, reader=kind).update(
+                count=F("count") + 1
+            )
+
+
+@transaction.atomic
+def give_feedback(
+    *, actor: Any, article: Article, helpful: bool, comment: str = "", address: str | None = None
+) -> ArticleFeedback:
+    """Record “Was this helpful?”. Anyone who may read the article may answer; anonymous
+    readers are rate-limited per address."""
+    if not Article.objects.filter(pk=article.pk).visible_to(actor).exists():
+        raise PermissionDenied
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise ValidationError({"comment": _("At most 2000 characters.")})
+    authenticated = getattr(actor, "is_authenticated", False)
+    hashed = address_hash(address)
+    if not authenticated:
+        recent = ArticleFeedback.objects.filter(
+            address_hash=hashed, created_at__gte=timezone.now() - timedelta(hours=1)
+        )
+        if hashed and recent.count() >= FEEDBACK_PER_ADDRESS_PER_HOUR:
+            raise ValidationError(_("Too much feedback from your address. Try again later."))
+    feedback = ArticleFeedback.objects.create(
+        article=article,
+        helpful=helpful,
+        comment=comment,
+        user=actor if authenticated else None,
+        address_hash="" if authenticated else hashed,
+    )
+    record(
+        actor=actor,
+        verb="article.feedback",
+        obj=article,
+        institution=article.institution,
+        after={"helpful": helpful, "comment": bool(comment)},
+    )
+    return feedback
+
+
+@transaction.atomic
+def flag_article(*, actor: User, article: Article, reason: str) -> ArticleFlag:
+    """Report an article as outdated or incorrect: an improvement task for its owner."""
+    require(actor, "view", article)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say what is outdated or incorrect.")})
+    flag = ArticleFlag(article=article, reason=reason, reporter=actor)
+    flag.full_clean(exclude=["article", "reporter", "closed_by", "revision"])
+    flag.save()
+    record(
+        actor=actor,
+        verb="article.flagged",
+        obj=article,
+        institution=article.institution,
+        after={"flag": flag.pk, "reason": reason[:300]},
+    )
+    return flag
+
+
+@transaction.atomic
+def reject_flag(*, actor: User, flag: ArticleFlag, reason: str) -> ArticleFlag:
+    """Close an improvement task without a change, saying why."""
+    require(actor, "edit", flag.article)
+    if flag.state != FlagState.OPEN:
+        raise ValidationError(_("This task is already closed."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"resolution": _("Give the reason for rejecting.")})
+    flag.state = FlagState.REJECTED
+    flag.resolution = reason
+    flag.closed_by = actor
+    flag.closed_at = timezone.now()
+    flag.save()
+    record(
+        actor=actor,
+        verb="article.flag_rejected",
+        obj=flag.article,
+        institution=flag.article.institution,
+        after={"flag": flag.pk, "resolution": reason[:300]},
+    )
+    return flag
+
+
+def _resolve_flags(actor: User, revision: ArticleRevision) -> None:
+    """Publishing a revision closes the article's open improvement tasks."""
+    revision.article.flags.filter(state=FlagState.OPEN).update(
+        state=FlagState.RESOLVED, closed_by=actor, closed_at=timezone.now(), revision=revision
+    )
+
+
+# --- Review schedule and the institution's procedure -----------------------------------------
+
+
+def review_days(article: Article) -> int:
+    procedure = KnowledgeProcedure.objects.filter(institution_id=article.institution_id).first()
+    configured = (procedure.review_days if procedure else {}) or {}
+    days = configured.get(article.type) or DEFAULT_REVIEW_DAYS.get(ArticleType(article.type), 365)
+    return int(days)
+
+
+def due_for_review(within_days: int = 14, today: date | None = None) -> Any:
+    """Articles in use whose review date has passed or comes within ``within_days``."""
+    limit = (today or timezone.localdate()) + timedelta(days=within_days)
+    return Article.objects.filter(archived_at__isnull=True, review_by__lte=limit).select_related(
+        "owner", "institution"
+    )
+
+
+@transaction.atomic
+def confirm_review(*, actor: User, article: Article) -> Article:
+    """The owner checked the article and it is still correct: set the next review date."""
+    require(actor, "edit", article)
+    before = snapshot(article, ["review_by"])
+    article.review_by = timezone.localdate() + timedelta(days=review_days(article))
+    article.save(update_fields=["review_by", "updated_at"])
+    record(
+        actor=actor,
+        verb="article.review_confirmed",
+        obj=article,
+        institution=article.institution,
+        before=before,
+        after=snapshot(article, ["review_by"]),
+    )
+    return article
+
+
+@transaction.atomic
+def set_procedure(
+    *, actor: User, institution: Institution, review_days_by_type: dict[str, int], text: str
+) -> KnowledgeProcedure:
+    """Set the institution's knowledge management procedure and publish its text to staff as
+    an internal process article."""
+    require(actor, "manage_knowledge", institution)
+    unknown = set(review_days_by_type) - set(ArticleType.values)
+    if unknown:
+        raise ValidationError({"review_days": _("Unknown article type.")})
+    if any(not isinstance(d, int) or not 1 <= d <= 3650 for d in review_days_by_type.values()):
+        raise ValidationError({"review_days": _("Review intervals are 1 to 3650 days.")})
+    procedure, _created = KnowledgeProcedure.objects.get_or_create(institution=institution)
+    before = snapshot(procedure, ["review_days", "text"])
+    procedure.review_days = review_days_by_type
+    procedure.text = text.strip()
+    title = _("Knowledge management procedure")
+    body = ArticleText(title=str(title), body=procedure.text)
+    if procedure.article is None:
+        draft = create_article(
+            actor=actor,
+            institution=institution,
+            settings=ArticleSettings(type=ArticleType.PROCESS, audience=Audience.INTERNAL),
+            text=body,
+        )
+        procedure.article = draft.article
+    else:
+        draft = start_revision(actor=actor, article=procedure.article)
+        draft = save_draft(actor=actor, revision=draft, text=body, expected_version=draft.version)
+    publish_revision(actor=actor, revision=draft)
+    procedure.save()
+    record(
+        actor=actor,
+        verb="knowledge.procedure_set",
+        obj=procedure,
+        institution=institution,
+        before=before,
+        after=snapshot(procedure, ["review_days", "text"]),
+    )
+    return procedure

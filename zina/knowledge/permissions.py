@@ -31,7 +31,14 @@ from zina.catalog.models import Resource, Service
 from zina.core.permissions import NOTHING, register, register_actions
 
 from .choices import Audience, Licence, State
-from .models import Article, ArticleRevision, KnowledgeLicence
+from .models import (
+    Article,
+    ArticleFeedback,
+    ArticleFlag,
+    ArticleRevision,
+    KnowledgeLicence,
+    KnowledgeProcedure,
+)
 
 SharedWith = Article.shared_with.through
 
@@ -172,6 +179,38 @@ register(
     KnowledgeLicence,
     view=lambda user: (
         Q(user=user) | Q(institution_id__in=staff_institutions(user))
+        if getattr(user, "is_authenticated", False)
+        else NOTHING
+    ),
+)
+
+
+def _editors_q(user: Any, prefix: str = "article__") -> Q:
+    """Rows about articles the user works on: owned, or in institutions where they write."""
+    if not getattr(user, "is_authenticated", False):
+        return NOTHING
+    return Q(**{f"{prefix}owner": user}) | Q(
+        **{f"{prefix}institution_id__in": institutions_with(user, WRITE_KNOWLEDGE)}
+    )
+
+
+register(
+    ArticleFeedback,
+    view=lambda user: (
+        _editors_q(user) | (Q(user=user) if getattr(user, "is_authenticated", False) else NOTHING)
+    ),
+)
+register(
+    ArticleFlag,
+    view=lambda user: (
+        _editors_q(user)
+        | (Q(reporter=user) if getattr(user, "is_authenticated", False) else NOTHING)
+    ),
+)
+register(
+    KnowledgeProcedure,
+    view=lambda user: (
+        Q(institution_id__in=staff_institutions(user))
         if getattr(user, "is_authenticated", False)
         else NOTHING
     ),

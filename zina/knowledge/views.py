@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,16 +15,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zina.accounts.models import Institution
+from zina.accounts.security import client_address
 from zina.accounts.views import AuthedRequest
 from zina.catalog.models import Resource, Service
-from zina.core.forms import paginate, submit
+from zina.core.forms import add_operation_errors, paginate, submit
 from zina.core.history import history_for
 from zina.core.permissions import can, require
 
 from . import operations as ops
 from .choices import ArticleType, Audience, State
-from .forms import ArticleSettingsForm, ArticleTextForm, NewArticleForm
-from .models import Article, ArticleRevision
+from .forms import (
+    ArticleSettingsForm,
+    ArticleTextForm,
+    FeedbackForm,
+    FlagForm,
+    NewArticleForm,
+    ProcedureForm,
+    RejectFlagForm,
+)
+from .models import Article, ArticleFlag, ArticleRevision, KnowledgeProcedure
 from .rendering import render_markdown
 
 
@@ -138,6 +147,8 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
     article = get_object_or_404(_articles(request.user), pk=pk)
     language = translation.get_language()
     live = article.live_revision(language)
+    if live is not None:
+        ops.record_view(user=request.user, article=article)
     editable = request.user.is_authenticated and can(request.user, "edit", article)
     drafts = (
         [r for r in article.revisions.all() if r.state in (State.DRAFT, State.NOT_VALIDATED)]
@@ -300,3 +311,143 @@ def approvals(request: AuthedRequest) -> HttpResponse:
     )
     queue = [r for r in waiting if can(request.user, "publish", r.article)]
     return render(request, "knowledge/approvals.html", {"queue": queue})
+
+
+# --- Readers: feedback and flags ----------------------------------------------------------------
+
+
+@require_POST
+def article_feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    """“Was this helpful?” — a plain form, or an htmx swap of the feedback box."""
+    article = get_object_or_404(Article.objects.visible_to(request.user), pk=pk)
+    form = FeedbackForm(request.POST)
+    thanks = False
+    if form.is_valid():
+        try:
+            ops.give_feedback(
+                actor=request.user,
+                article=article,
+                helpful=form.cleaned_data["helpful"] == "yes",
+                comment=form.cleaned_data["comment"],
+                address=client_address(request),
+            )
+        except ValidationError as exc:
+            add_operation_errors(form, exc)
+        else:
+            thanks = True
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "knowledge/_feedback.html",
+            {"article": article, "form": form, "thanks": thanks},
+        )
+    if thanks:
+        messages.success(request, _("Thank you for your feedback."))
+    else:
+        messages.error(
+            request, " ".join(str(e) for e in form.non_field_errors()) or _("Choose yes or no.")
+        )
+    return redirect(article)
+
+
+@login_required
+@require_POST
+def article_flag(request: AuthedRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(Article.objects.visible_to(request.user), pk=pk)
+    form = FlagForm(request.POST)
+    if submit(
+        request,
+        form,
+        lambda: ops.flag_article(
+            actor=request.user, article=article, reason=form.cleaned_data["reason"]
+        ),
+        _("Thank you. The article's owner will check it."),
+    ):
+        return redirect(article)
+    messages.error(request, _("Say what is outdated or incorrect."))
+    return redirect(article)
+
+
+@login_required
+@require_POST
+def flag_reject(request: AuthedRequest, pk: int) -> HttpResponse:
+    flag = get_object_or_404(ArticleFlag.objects.visible_to(request.user), pk=pk)
+    form = RejectFlagForm(request.POST)
+    if not submit(
+        request,
+        form,
+        lambda: ops.reject_flag(
+            actor=request.user, flag=flag, reason=form.cleaned_data["resolution"]
+        ),
+        _("The task was closed."),
+    ):
+        messages.error(request, _("Give the reason for rejecting."))
+    return redirect("knowledge:my_work")
+
+
+@login_required
+def my_work(request: AuthedRequest) -> HttpResponse:
+    """The knowledge worker's list: articles due for review, open improvement tasks, drafts."""
+    user = request.user
+    mine = Article.objects.visible_to(user).filter(owner=user)
+    due = ops.due_for_review().filter(pk__in=mine.values("pk")).order_by("review_by")
+    institution_due = None
+    managed = [i for i in _write_institutions(user) if can(user, "manage_knowledge", i)]
+    if managed:
+        institution_due = ops.due_for_review().filter(institution__in=managed).order_by("review_by")
+    flags = (
+        ArticleFlag.objects.visible_to(user)
+        .filter(state="open", article__in=mine)
+        .select_related("article", "reporter")
+    )
+    drafts = (
+        ArticleRevision.objects.visible_to(user)
+        .filter(author=user, state__in=[State.DRAFT, State.NOT_VALIDATED])
+        .select_related("article")
+    )
+    return render(
+        request,
+        "knowledge/my_work.html",
+        {
+            "due": due,
+            "institution_due": institution_due,
+            "flags": flags,
+            "drafts": drafts,
+            "today": timezone.localdate(),
+            "reject_form": RejectFlagForm(),
+        },
+    )
+
+
+@login_required
+def procedure_edit(request: AuthedRequest, code: str) -> HttpResponse:
+    institution = get_object_or_404(Institution.objects.visible_to(request.user), code=code)
+    require(request.user, "manage_knowledge", institution)
+    procedure = KnowledgeProcedure.objects.filter(institution=institution).first()
+    form = ProcedureForm(request.POST or None, procedure=procedure)
+    if submit(
+        request,
+        form,
+        lambda: ops.set_procedure(
+            actor=request.user,
+            institution=institution,
+            review_days_by_type=form.review_days(),
+            text=form.cleaned_data["text"],
+        ),
+        _("The procedure was saved and published to staff."),
+    ):
+        return redirect("knowledge:procedure", code=code)
+    return render(
+        request,
+        "knowledge/procedure.html",
+        {"form": form, "institution": institution, "procedure": procedure},
+    )
+
+
+@login_required
+@require_POST
+def article_confirm_review(request: AuthedRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(Article.objects.visible_to(request.user), pk=pk)
+    ops.confirm_review(actor=request.user, article=article)
+    messages.success(request, _("Reviewed: the next review date is %s.") % article.review_by)
+    return redirect(article)

@@ -15,6 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from zina.knowledge.tasks import schedule_review_reminders
+
+        schedule_review_reminders()  # the daily review reminders keep themselves scheduled
         call_command(
             "db_worker",
             batch=options["batch"],
