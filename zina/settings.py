@@ -162,6 +162,10 @@ LANGUAGE_COOKIE_SECURE = PRODUCTION
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 
+# --- Uploaded files (attachments): never served directly, only through permission-checked views.
+MEDIA_ROOT = DATA_DIR / "media"
+ATTACHMENT_MAX_BYTES = int(os.environ.get("ZINA_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

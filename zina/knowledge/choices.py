@@ -59,3 +59,15 @@ class ReaderKind(models.TextChoices):
     STAFF = "staff", _("Staff of the institution")
     OTHER = "other", _("Staff of other institutions")
     PARTNER = "partner", _("Partners")
+
+
+class TicketRelation(models.TextChoices):
+    """How an article relates to a ticket (KCS: capture while solving, reuse to resolve)."""
+
+    CREATED_FROM = "created_from", _("Created from")
+    USED_TO_RESOLVE = "used_to_resolve", _("Used to resolve")
+
+
+class ArticleRelationKind(models.TextChoices):
+    RELATED = "related", _("Related")
+    SUPERSEDES = "supersedes", _("Supersedes")

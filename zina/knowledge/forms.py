@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from zina.accounts.models import Institution
 from zina.catalog.models import Resource, Service
 
-from .choices import ArticleType, Audience, Language
+from .choices import ArticleRelationKind, ArticleType, Audience, Language
 from .models import ArticleRevision
 from .operations import ArticleSettings, ArticleText
 
@@ -155,3 +155,15 @@ class ProcedureForm(forms.Form):
 
     def review_days(self) -> dict[str, int]:
         return {value: self.cleaned_data[f"days_{value}"] for value in ArticleType.values}
+
+
+class RelationForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Relation"), choices=ArticleRelationKind.choices)
+    other = forms.IntegerField(label=_("Article number"), min_value=1)
+
+
+class AttachmentForm(forms.Form):
+    upload = forms.FileField(
+        label=_("File"),
+        help_text=_("PDF, images, text, CSV or office documents, at most 10 MB."),
+    )

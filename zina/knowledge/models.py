@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -10,7 +12,17 @@ from django.utils.translation import gettext_lazy as _
 from zina.core.models import TimeStampedModel
 from zina.core.permissions import RestrictedManager
 
-from .choices import ArticleType, Audience, FlagState, Language, Licence, ReaderKind, State
+from .choices import (
+    ArticleRelationKind,
+    ArticleType,
+    Audience,
+    FlagState,
+    Language,
+    Licence,
+    ReaderKind,
+    State,
+    TicketRelation,
+)
 
 
 class Article(TimeStampedModel):
@@ -272,3 +284,86 @@ class KnowledgeProcedure(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.institution}: {_('knowledge management procedure')}"
+
+
+class ArticleTicketLink(models.Model):
+    """An article linked to a ticket ("created from" or "used to resolve"). The ticket is
+    referenced generically, so the tickets app plugs in without changing this table."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="ticket_links")
+    ticket_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT)
+    ticket_id = models.PositiveBigIntegerField()
+    relation = models.CharField(_("relation"), max_length=20, choices=TicketRelation.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = _("article–ticket link")
+        verbose_name_plural = _("article–ticket links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "ticket_type", "ticket_id", "relation"], name="uniq_ticket_link"
+            ),
+        ]
+        indexes = [models.Index(fields=["ticket_type", "ticket_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} {self.relation} {self.ticket_type_id}:{self.ticket_id}"
+
+
+class ArticleRelation(models.Model):
+    """Article → article: related, or supersedes (the newer article replaces the older one)."""
+
+    from_article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="relations")
+    to_article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("relation"), max_length=12, choices=ArticleRelationKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_article", "to_article", "kind"], name="uniq_article_relation"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_article=models.F("to_article")),
+                name="article_not_related_to_itself",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_article_id} {self.kind} {self.to_article_id}"
+
+
+def attachment_path(instance: ArticleAttachment, filename: str) -> str:
+    # Stored under a random name: the user's file name is kept only as data.
+    return f"attachments/{instance.article_id}/{uuid.uuid4().hex}"
+
+
+class ArticleAttachment(models.Model):
+    """A file attached to an article (type- and size-limited; served only to its readers)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name

@@ -12,9 +12,11 @@ import hashlib
 import hmac
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
@@ -26,12 +28,24 @@ from zina.catalog.models import Resource, Service
 from zina.core.audit import record, snapshot
 from zina.core.permissions import require
 
-from .choices import ArticleType, Audience, FlagState, Licence, ReaderKind, State
+from .choices import (
+    ArticleRelationKind,
+    ArticleType,
+    Audience,
+    FlagState,
+    Licence,
+    ReaderKind,
+    State,
+    TicketRelation,
+)
 from .models import (
     Article,
+    ArticleAttachment,
     ArticleFeedback,
     ArticleFlag,
+    ArticleRelation,
     ArticleRevision,
+    ArticleTicketLink,
     ArticleViewCount,
     KnowledgeLicence,
     KnowledgeProcedure,
@@ -592,3 +606,142 @@ def set_procedure(
         after=snapshot(procedure, ["review_days", "text"]),
     )
     return procedure
+
+
+# --- Links ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def link_ticket(*, actor: User, article: Article, ticket: Any, relation: str) -> ArticleTicketLink:
+    """Link an article to a ticket: the ticket's work used it, or it was written from it."""
+    require(actor, "view", article)
+    require(actor, "view", ticket)
+    if relation not in TicketRelation.values:
+        raise ValidationError({"relation": _("Unknown relation.")})
+    link, created = ArticleTicketLink.objects.get_or_create(
+        article=article,
+        ticket_type=ContentType.objects.get_for_model(ticket),
+        ticket_id=ticket.pk,
+        relation=relation,
+        defaults={"created_by": actor},
+    )
+    if created:
+        record(
+            actor=actor,
+            verb="article.ticket_linked",
+            obj=article,
+            institution=article.institution,
+            after={"ticket": f"{link.ticket_type.model}:{ticket.pk}", "relation": relation},
+        )
+    return link
+
+
+@transaction.atomic
+def relate_articles(*, actor: User, article: Article, other: Article, kind: str) -> ArticleRelation:
+    """Record that ``article`` is related to, or supersedes, ``other``."""
+    require(actor, "edit", article)
+    require(actor, "view", other)
+    if kind not in ArticleRelationKind.values:
+        raise ValidationError({"kind": _("Unknown relation.")})
+    if article.pk == other.pk:
+        raise ValidationError({"other": _("An article cannot be related to itself.")})
+    relation, created = ArticleRelation.objects.get_or_create(
+        from_article=article, to_article=other, kind=kind
+    )
+    if created:
+        record(
+            actor=actor,
+            verb="article.related",
+            obj=article,
+            institution=article.institution,
+            after={"other": other.pk, "kind": kind},
+        )
+    return relation
+
+
+@transaction.atomic
+def unrelate_articles(*, actor: User, relation: ArticleRelation) -> None:
+    """Remove an article → article relation."""
+    require(actor, "edit", relation.from_article)
+    record(
+        actor=actor,
+        verb="article.unrelated",
+        obj=relation.from_article,
+        institution=relation.from_article.institution,
+        before={"other": relation.to_article_id, "kind": relation.kind},
+    )
+    relation.delete()
+
+
+# --- Attachments -------------------------------------------------------------------------------
+
+# Extension → (content type, accepted leading bytes; empty means "UTF-8 text").
+ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+    "txt": ("text/plain; charset=utf-8", ()),
+    "csv": ("text/csv; charset=utf-8", ()),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             (b"PK\x03\x04",)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    "odt": ("application/vnd.oasis.opendocument.text", (b"PK\x03\x04",)),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", (b"PK\x03\x04",)),
+}  # fmt: skip
+
+
+@transaction.atomic
+def add_attachment(*, actor: User, article: Article, upload: Any) -> ArticleAttachment:
+    """Attach a file: allowed types only (checked by content, not just the name), size-limited."""
+    require(actor, "edit", article)
+    name = Path(str(upload.name)).name[:200]
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ATTACHMENT_TYPES:
+        raise ValidationError(
+            {"upload": _("Allowed file types: %s.") % ", ".join(sorted(ATTACHMENT_TYPES))}
+        )
+    limit = django_settings.ATTACHMENT_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError({"upload": _("The file is larger than %d MB.") % (limit // 2**20)})
+    content_type, magic = ATTACHMENT_TYPES[extension]
+    head = upload.read(2048)
+    upload.seek(0)
+    if magic and not head.startswith(magic):
+        raise ValidationError({"upload": _("The file's content does not match its type.")})
+    if not magic:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # a multi-byte character cut at the end is fine
+                raise ValidationError({"upload": _("Text files must be UTF-8.")}) from None
+    attachment = ArticleAttachment(
+        article=article, name=name, content_type=content_type, size=upload.size, uploaded_by=actor
+    )
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    record(
+        actor=actor,
+        verb="article.attachment_added",
+        obj=article,
+        institution=article.institution,
+        after={"attachment": attachment.pk, "name": name, "size": upload.size},
+    )
+    return attachment
+
+
+@transaction.atomic
+def remove_attachment(*, actor: User, attachment: ArticleAttachment) -> None:
+    """Remove an attachment (the file is deleted once the transaction commits)."""
+    require(actor, "edit", attachment.article)
+    record(
+        actor=actor,
+        verb="article.attachment_removed",
+        obj=attachment.article,
+        institution=attachment.article.institution,
+        before={"attachment": attachment.pk, "name": attachment.name},
+    )
+    stored = attachment.file
+    attachment.delete()
+    transaction.on_commit(lambda: stored.delete(save=False))

@@ -33,9 +33,12 @@ from zina.core.permissions import NOTHING, register, register_actions
 from .choices import Audience, Licence, State
 from .models import (
     Article,
+    ArticleAttachment,
     ArticleFeedback,
     ArticleFlag,
+    ArticleRelation,
     ArticleRevision,
+    ArticleTicketLink,
     KnowledgeLicence,
     KnowledgeProcedure,
 )
@@ -214,4 +217,22 @@ register(
         if getattr(user, "is_authenticated", False)
         else NOTHING
     ),
+)
+
+register(
+    ArticleTicketLink,
+    # The ticket's own rule applies too: the tickets app filters links through its tickets.
+    view=lambda user: Q(article__in=Article.objects.filter(article_view(user))),
+)
+register(
+    ArticleRelation,
+    view=lambda user: (
+        Q(from_article__in=Article.objects.filter(article_view(user)))
+        & Q(to_article__in=Article.objects.filter(article_view(user)))
+    ),
+    delete=lambda user, obj: can_edit(user, obj.from_article),
+)
+register(
+    ArticleAttachment,
+    view=lambda user: Q(article__in=Article.objects.filter(article_view(user))),
 )

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -27,13 +27,22 @@ from .choices import ArticleType, Audience, State
 from .forms import (
     ArticleSettingsForm,
     ArticleTextForm,
+    AttachmentForm,
     FeedbackForm,
     FlagForm,
     NewArticleForm,
     ProcedureForm,
     RejectFlagForm,
+    RelationForm,
 )
-from .models import Article, ArticleFlag, ArticleRevision, KnowledgeProcedure
+from .models import (
+    Article,
+    ArticleAttachment,
+    ArticleFlag,
+    ArticleRelation,
+    ArticleRevision,
+    KnowledgeProcedure,
+)
 from .rendering import render_markdown
 
 
@@ -450,4 +459,81 @@ def article_confirm_review(request: AuthedRequest, pk: int) -> HttpResponse:
     article = get_object_or_404(Article.objects.visible_to(request.user), pk=pk)
     ops.confirm_review(actor=request.user, article=article)
     messages.success(request, _("Reviewed: the next review date is %s.") % article.review_by)
+    return redirect(article)
+
+
+@login_required
+@require_POST
+def relation_add(request: AuthedRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(Article.objects.visible_to(request.user), pk=pk)
+    form = RelationForm(request.POST)
+    if form.is_valid():
+        other = (
+            Article.objects.visible_to(request.user).filter(pk=form.cleaned_data["other"]).first()
+        )
+        if other is None:
+            messages.error(request, _("There is no article with this number that you may see."))
+        else:
+            submit(
+                request,
+                form,
+                lambda: ops.relate_articles(
+                    actor=request.user, article=article, other=other, kind=form.cleaned_data["kind"]
+                ),
+                _("Relation added."),
+            )
+            for error in form.non_field_errors():
+                messages.error(request, str(error))
+    return redirect(article)
+
+
+@login_required
+@require_POST
+def relation_remove(request: AuthedRequest, pk: int) -> HttpResponse:
+    relation = get_object_or_404(ArticleRelation.objects.visible_to(request.user), pk=pk)
+    ops.unrelate_articles(actor=request.user, relation=relation)
+    messages.success(request, _("Relation removed."))
+    return redirect(relation.from_article)
+
+
+@login_required
+@require_POST
+def attachment_add(request: AuthedRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(Article.objects.visible_to(request.user), pk=pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not submit(
+        request,
+        form,
+        lambda: ops.add_attachment(
+            actor=request.user, article=article, upload=form.cleaned_data["upload"]
+        ),
+        _("File attached."),
+    ):
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    return redirect(article)
+
+
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Files are served only to those who may read the article, never from a public URL."""
+    attachment = get_object_or_404(ArticleAttachment.objects.visible_to(request.user), pk=pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_POST
+def attachment_remove(request: AuthedRequest, pk: int) -> HttpResponse:
+    attachment = get_object_or_404(ArticleAttachment.objects.visible_to(request.user), pk=pk)
+    article = attachment.article
+    ops.remove_attachment(actor=request.user, attachment=attachment)
+    messages.success(request, _("File removed."))
     return redirect(article)
