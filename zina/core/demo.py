@@ -6,10 +6,12 @@ through the operations, so the demo also has an audit trail.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from zina.accounts import operations as ops
 from zina.accounts.choices import MembershipKind, Responsibility, Role
@@ -171,6 +173,7 @@ def load_demo(progress: Any = None) -> list[tuple[str, str]]:
         if progress is not None:
             progress.write(".", ending="")
     load_demo_catalog(root)
+    load_demo_articles(root)
     return logins
 
 
@@ -203,3 +206,62 @@ def load_demo_catalog(root: User) -> None:
             ).exists()
         ):
             ops.assign_role(actor=root, user=partner, institution=vra, role=Role.PARTNER, scope=obj)
+
+
+def load_demo_articles(root: User) -> None:
+    """The demo knowledge base from its JSON Lines file, written and published through the
+    knowledge operations by the demo users, with feedback and improvement tasks. Skipped when
+    articles already exist (the demo is loaded once)."""
+    import json
+
+    from django.contrib.auth.models import AnonymousUser
+
+    from zina.catalog.models import Service
+    from zina.knowledge import operations as kops
+    from zina.knowledge.models import Article
+
+    if Article.objects.exists():
+        return
+    path = Path(__file__).resolve().parent.parent / "knowledge" / "fixtures" / "demo-articles.jsonl"
+    reporter = User.objects.get(username="atbalsts")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        institution = Institution.objects.get(code=item["institution"])
+        author = User.objects.get(username=item["owner"]) if item["owner"] else root
+        services = list(Service.objects.filter(institution=institution, identifier=item["service"]))
+        draft = kops.create_article(
+            actor=author,
+            institution=institution,
+            settings=kops.ArticleSettings(
+                type=item["type"], audience=item["audience"], services=services
+            ),
+            text=kops.ArticleText(**{k: item[k] for k in kops.ArticleText.__dataclass_fields__}),
+            language=item["language"],
+        )
+        article = draft.article
+        if item["state"] in ("not_validated", "published", "archived"):
+            kops.submit_for_review(actor=author, revision=draft)
+        if item["state"] in ("published", "archived"):
+            kops.publish_revision(actor=root, revision=draft)
+        if item["state"] == "archived":
+            kops.archive_article(actor=root, article=article)
+        if item["review_overdue"]:
+            # Demo history: these articles were published long ago and their review is late.
+            overdue = timezone.localdate() - timedelta(days=10 + article.pk % 30)
+            Article.objects.filter(pk=article.pk).update(review_by=overdue)
+        for feedback in item["feedback"]:
+            if item["state"] == "published":
+                kops.give_feedback(
+                    actor=AnonymousUser() if item["audience"] == "public" else root,
+                    article=article,
+                    helpful=feedback["helpful"],
+                    comment=feedback["comment"],
+                )
+        if item["flag"] and item["state"] == "published":
+            kops.flag_article(
+                actor=reporter if item["institution"] == "vra" else root,
+                article=article,
+                reason=item["flag"],
+            )
