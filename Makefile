@@ -31,10 +31,10 @@ demo: setup
 	$(ZINA) demo
 	@echo
 	@echo "Zina demo: http://127.0.0.1:$(PORT)/  (Ctrl+C stops it)"
-	$(ZINA) serve --port $(PORT)
+	DEBUG=0 $(ZINA) serve --port $(PORT)
 
 serve: setup
-	$(ZINA) serve --port $(PORT)
+	DEBUG=0 $(ZINA) serve --port $(PORT)
 
 test: setup lint
 	@scripts/ensure-browser

@@ -23,7 +23,7 @@ from zina.core.history import history_for
 from zina.core.permissions import can, require
 
 from . import operations as ops
-from .choices import ArticleType, Audience, State
+from .choices import ArticleRelationKind, ArticleType, Audience, State
 from .forms import (
     ArticleSettingsForm,
     ArticleTextForm,
@@ -181,6 +181,19 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "services": article.services.filter(pk__in=Service.objects.visible_to(request.user)),
             "resources": article.resources.filter(pk__in=Resource.objects.visible_to(request.user)),
             "history": history_for(request.user, article) if editable else [],
+            "feedback_form": FeedbackForm(),
+            "flag_form": FlagForm(),
+            "relations": ArticleRelation.objects.visible_to(request.user)
+            .filter(from_article=article)
+            .select_related("to_article"),
+            "superseded_by": Article.objects.visible_to(request.user)
+            .filter(relations__to_article=article, relations__kind=ArticleRelationKind.SUPERSEDES)
+            .first(),
+            "relation_form": RelationForm() if editable else None,
+            "attachments": ArticleAttachment.objects.visible_to(request.user).filter(
+                article=article
+            ),
+            "attachment_form": AttachmentForm() if editable else None,
         },
     )
 
