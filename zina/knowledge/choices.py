@@ -1,5 +1,7 @@
 """Fixed vocabularies of the knowledge base (labels translated; Latvian first)."""
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -71,3 +73,38 @@ class TicketRelation(models.TextChoices):
 class ArticleRelationKind(models.TextChoices):
     RELATED = "related", _("Related")
     SUPERSEDES = "supersedes", _("Supersedes")
+
+
+# The structured template of each article type (KCS): which fields it uses, in order, and what
+# they are called for that type. The Markdown body always follows.
+TEMPLATES: dict[str, list[tuple[str, Any]]] = {
+    ArticleType.SOLUTION: [
+        ("symptoms", _("Issue or symptoms")),
+        ("environment", _("Environment")),
+        ("cause", _("Cause")),
+        ("resolution", _("Resolution")),
+    ],
+    ArticleType.WORKAROUND: [
+        ("symptoms", _("Issue or symptoms")),
+        ("environment", _("Environment")),
+        ("resolution", _("Workaround")),
+    ],
+    ArticleType.KNOWN_ERROR: [
+        ("symptoms", _("Symptoms")),
+        ("environment", _("Affected services and resources")),
+        ("cause", _("Cause")),
+        ("resolution", _("Workaround")),
+    ],
+    ArticleType.INSTRUCTION: [("environment", _("Applies to"))],
+    ArticleType.FAQ: [("resolution", _("Short answer"))],
+    ArticleType.PROCESS: [("environment", _("Scope"))],
+    ArticleType.CHANGE_NOTICE: [
+        ("symptoms", _("What changes")),
+        ("environment", _("When and where")),
+    ],
+    ArticleType.INTERRUPTION_REPORT: [
+        ("symptoms", _("What happened")),
+        ("cause", _("Cause")),
+        ("resolution", _("Course of removal and result")),
+    ],
+}

@@ -7,10 +7,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zina.accounts.models import Institution
+from zina.accounts.models import Institution, User
 from zina.catalog.models import Resource, Service
 
-from .choices import ArticleRelationKind, ArticleType, Audience, Language
+from .choices import TEMPLATES, ArticleRelationKind, ArticleType, Audience, Language, Licence
 from .models import ArticleRevision
 from .operations import ArticleSettings, ArticleText
 
@@ -69,8 +69,17 @@ class ArticleTextForm(forms.ModelForm):
             "keywords": _("Comma-separated; add the words people type."),
         }
 
-    def __init__(self, *args: Any, preview_url: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, preview_url: str = "", article_type: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if article_type in TEMPLATES:  # the type's own template: its fields, its words
+            used = dict(TEMPLATES[article_type])
+            for name in ("symptoms", "environment", "cause", "resolution"):
+                if name in used:
+                    self.fields[name].label = used[name]
+                else:
+                    self.fields[name].widget = forms.HiddenInput()
         if preview_url:  # live Markdown preview while typing (htmx), debounced
             self.fields["body"].widget.attrs.update(
                 {
@@ -167,3 +176,12 @@ class AttachmentForm(forms.Form):
         label=_("File"),
         help_text=_("PDF, images, text, CSV or office documents, at most 10 MB."),
     )
+
+
+class LicenceForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    level = forms.ChoiceField(label=_("Licence"), choices=Licence.choices)
+
+    def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = users.order_by("last_name", "first_name")  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zina.accounts.models import Institution
+from zina.accounts.models import Institution, User
 from zina.accounts.security import client_address
 from zina.accounts.views import AuthedRequest
 from zina.catalog.models import Resource, Service
@@ -23,13 +23,14 @@ from zina.core.history import history_for
 from zina.core.permissions import can, require
 
 from . import operations as ops
-from .choices import ArticleRelationKind, ArticleType, Audience, State
+from .choices import TEMPLATES, ArticleRelationKind, ArticleType, Audience, State
 from .forms import (
     ArticleSettingsForm,
     ArticleTextForm,
     AttachmentForm,
     FeedbackForm,
     FlagForm,
+    LicenceForm,
     NewArticleForm,
     ProcedureForm,
     RejectFlagForm,
@@ -41,6 +42,7 @@ from .models import (
     ArticleFlag,
     ArticleRelation,
     ArticleRevision,
+    KnowledgeLicence,
     KnowledgeProcedure,
 )
 from .rendering import render_markdown
@@ -172,6 +174,11 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "live": live,
             "other_language": live is not None and live.language != language,
             "html": render_markdown(live.body) if live else "",
+            "sections": [
+                (label, getattr(live, name))
+                for name, label in TEMPLATES.get(article.type, [])
+                if live and getattr(live, name)
+            ],
             "drafts": drafts,
             "can_edit": editable,
             "can_publish": request.user.is_authenticated and can(request.user, "publish", article),
@@ -225,6 +232,7 @@ def revision_edit(request: AuthedRequest, pk: int, rid: int) -> HttpResponse:
         instance=revision,
         initial={"version": revision.version},
         preview_url=request.path + "preview/",
+        article_type=revision.article.type,
     )
     conflict = None
     if request.method == "POST" and text.is_valid():
@@ -437,6 +445,7 @@ def my_work(request: AuthedRequest) -> HttpResponse:
             "drafts": drafts,
             "today": timezone.localdate(),
             "reject_form": RejectFlagForm(),
+            "managed": managed,
         },
     )
 
@@ -550,3 +559,49 @@ def attachment_remove(request: AuthedRequest, pk: int) -> HttpResponse:
     ops.remove_attachment(actor=request.user, attachment=attachment)
     messages.success(request, _("File removed."))
     return redirect(article)
+
+
+@login_required
+def licences(request: AuthedRequest, code: str) -> HttpResponse:
+    """KCS licences of an institution: knowledge managers grant and withdraw them."""
+    institution = get_object_or_404(Institution.objects.visible_to(request.user), code=code)
+    require(request.user, "manage_knowledge", institution)
+    form = LicenceForm(
+        request.POST or None,
+        users=User.objects.visible_to(request.user).filter(
+            memberships__institution=institution, is_active=True
+        ),
+    )
+    if submit(
+        request,
+        form,
+        lambda: ops.grant_licence(
+            actor=request.user,
+            user=form.cleaned_data["user"],
+            institution=institution,
+            level=form.cleaned_data["level"],
+        ),
+        _("Licence granted."),
+    ):
+        return redirect("knowledge:licences", code=code)
+    return render(
+        request,
+        "knowledge/licences.html",
+        {
+            "institution": institution,
+            "licences": KnowledgeLicence.objects.visible_to(request.user)
+            .filter(institution=institution)
+            .select_related("user"),
+            "form": form,
+        },
+    )
+
+
+@login_required
+@require_POST
+def licence_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
+    licence = get_object_or_404(KnowledgeLicence.objects.visible_to(request.user), pk=pk)
+    code = licence.institution.code
+    ops.withdraw_licence(actor=request.user, licence=licence)
+    messages.success(request, _("Licence withdrawn."))
+    return redirect("knowledge:licences", code=code)
