@@ -8,4 +8,4 @@ class KnowledgeConfig(AppConfig):
     verbose_name = _("Knowledge base")
 
     def ready(self) -> None:
-        from . import navigation, panels, permissions  # noqa: F401  (registration)
+        from . import navigation, panels, permissions, verbs  # noqa: F401  (registration)

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from zina.accounts.models import Institution, User
 from zina.catalog.models import Resource, Service
 from zina.core.audit import record, snapshot
-from zina.core.permissions import require
+from zina.core.permissions import can, require
 
 from .choices import (
     ArticleRelationKind,
@@ -745,3 +745,27 @@ def remove_attachment(*, actor: User, attachment: ArticleAttachment) -> None:
     stored = attachment.file
     attachment.delete()
     transaction.on_commit(lambda: stored.delete(save=False))
+
+
+@transaction.atomic
+def set_article_owner(*, actor: User, article: Article, owner: User) -> Article:
+    """Hand an article to a new owner (who must be staff of its institution). The owner, a
+    knowledge manager, or whoever may publish it decides."""
+    if not (article.owner_id == actor.pk or can(actor, "publish", article)):
+        raise PermissionDenied
+    from zina.accounts.roles import staff_institutions
+
+    if article.institution_id not in staff_institutions(owner) or not owner.is_active:
+        raise ValidationError({"owner": _("The owner must be active staff of the institution.")})
+    before = snapshot(article, ["owner"])
+    article.owner = owner
+    article.save(update_fields=["owner", "updated_at"])
+    record(
+        actor=actor,
+        verb="article.owner_set",
+        obj=article,
+        institution=article.institution,
+        before=before,
+        after=snapshot(article, ["owner"]),
+    )
+    return article
