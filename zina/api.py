@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
-from ninja.security import HttpBearer, django_auth
 
 from zina.accounts.api import router as accounts_router
-from zina.accounts.security import user_for_token
+from zina.accounts.api_auth import Login, TokenAuth
 from zina.catalog.api import router as catalog_router
-
-
-class TokenAuth(HttpBearer):
-    """``Authorization: Bearer zina_<prefix>_<secret>`` with a personal API token."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = user_for_token(token)
-        if user is None:
-            # A presented but invalid token is a 401 at once; falling through to the session
-            # check would answer a confusing CSRF 403 on writes.
-            raise AuthenticationError
-        request.user = user
-        return user
-
+from zina.knowledge.api import router as knowledge_router
 
 api = NinjaAPI(
     title="Zina API",
     version="1",
     description="Zina: knowledge base and service desk for public institutions.",
     urls_namespace="api",
-    auth=[TokenAuth(), django_auth],
+    auth=[TokenAuth(), Login()],
 )
 
 
@@ -75,3 +59,4 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 api.add_router("/", accounts_router)
 api.add_router("/catalog", catalog_router)
+api.add_router("/knowledge", knowledge_router)

@@ -14,6 +14,6 @@ from .permissions import can
 
 
 def history_for(user: Any, obj: models.Model, limit: int = 50) -> list[AuditEvent]:
-    if not can(user, "view", obj):
+    if not getattr(user, "is_authenticated", False) or not can(user, "view", obj):
         return []
     return list(AuditEvent.objects.for_object(obj).select_related("actor")[:limit])

@@ -72,7 +72,10 @@ def visible_to(user: Any, queryset: models.QuerySet[Any]) -> models.QuerySet[Any
 
 def can(user: Any, action: str, obj: Any) -> bool:
     """May ``user`` perform ``action`` on ``obj`` (an instance, or a model class for creation)?"""
-    if user is None or not getattr(user, "is_active", False):
+    if user is None:
+        return False
+    authenticated = bool(getattr(user, "is_authenticated", False))
+    if authenticated and not user.is_active:
         return False
     if is_superuser(user):
         return True
@@ -81,6 +84,8 @@ def can(user: Any, action: str, obj: Any) -> bool:
     rules = rules_for(model)
     if action == "view" and not isinstance(obj, type):
         return model._default_manager.filter(pk=obj.pk).filter(rules.view(user)).exists()
+    if not authenticated:  # anonymous visitors may only view, and only what the rule grants
+        return False
     rule = rules.actions.get(action)
     if rule is None:
         return False

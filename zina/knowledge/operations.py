@@ -50,6 +50,7 @@ from .models import (
     KnowledgeLicence,
     KnowledgeProcedure,
 )
+from .permissions import may_link
 
 # Review intervals by type until an institution sets its own procedure (days).
 DEFAULT_REVIEW_DAYS = {
@@ -146,6 +147,10 @@ def create_article(
     """Start an article: the article and its first draft revision, owned by the author."""
     require(actor, "write_knowledge", institution)
     _validate_settings(settings, institution)
+    if not may_link(actor, institution, settings.services, settings.resources):
+        raise ValidationError(
+            {"services": _("Link the article to a service or resource you are assigned to.")}
+        )
     article = Article(institution=institution, owner=actor)
     _apply_settings(article, settings)
     article.save()
@@ -168,11 +173,12 @@ def update_article_settings(*, actor: User, article: Article, settings: ArticleS
     """Change type, audience, sharing and links. Widening the audience to the public needs
     the right to publish."""
     require(actor, "edit", article)
-    if settings.audience == Audience.PUBLIC and article.audience != Audience.PUBLIC:
-        require(actor, "publish", article)
     _validate_settings(settings, article.institution)
+    widening = settings.audience == Audience.PUBLIC and article.audience != Audience.PUBLIC
     before = snapshot(article)
     _apply_settings(article, settings)
+    if widening:  # checked with the new audience: publishing to the public needs a publisher
+        require(actor, "publish", article)
     article.save()
     _save_links(article, settings)
     record(
@@ -337,6 +343,14 @@ def _is_candidate(user: User, article: Article) -> bool:
 @transaction.atomic
 def revert_to(*, actor: User, revision: ArticleRevision) -> ArticleRevision:
     """Revert: a new draft with the text of an earlier revision (history is never rewritten)."""
+    require(actor, "edit", revision.article)
+    if revision.article.revisions.filter(
+        language=revision.language, author=actor, state__in=[State.DRAFT, State.NOT_VALIDATED]
+    ).exists():
+        # Never overwrite work in progress, and never pretend the open draft is the revert.
+        raise ValidationError(
+            _("You have an unfinished draft of this article. Publish or discard it first.")
+        )
     return start_revision(
         actor=actor, article=revision.article, language=revision.language, based_on=revision
     )
@@ -371,6 +385,10 @@ def grant_licence(
     require(actor, "manage_knowledge", institution)
     if level not in Licence.values:
         raise ValidationError({"level": _("Unknown licence level.")})
+    from zina.accounts.roles import staff_institutions
+
+    if institution.pk not in staff_institutions(user):
+        raise ValidationError({"user": _("Licences are granted to the institution's own staff.")})
     licence, created = KnowledgeLicence.objects.get_or_create(
         user=user, institution=institution, defaults={"level": level}
     )
@@ -769,3 +787,24 @@ def set_article_owner(*, actor: User, article: Article, owner: User) -> Article:
         after=snapshot(article, ["owner"]),
     )
     return article
+
+
+@transaction.atomic
+def discard_draft(*, actor: User, revision: ArticleRevision) -> None:
+    """Throw away an unpublished draft (its author, or whoever may publish the article). An
+    article whose only revision was this draft goes with it."""
+    article = revision.article
+    if revision.state not in (State.DRAFT, State.NOT_VALIDATED):
+        raise ValidationError(_("Only unpublished drafts can be discarded."))
+    if revision.author_id != actor.pk and not can(actor, "publish", article):
+        raise PermissionDenied
+    record(
+        actor=actor,
+        verb="article.draft_discarded",
+        obj=article,
+        institution=article.institution,
+        before=_revision_snapshot(revision),
+    )
+    revision.delete()
+    if not article.revisions.exists():
+        article.delete()

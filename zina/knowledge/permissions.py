@@ -20,6 +20,7 @@ from zina.accounts.models import Institution
 from zina.accounts.roles import (
     MANAGE_KNOWLEDGE,
     READ_EXPERT_KNOWLEDGE,
+    ROLE_CAPABILITIES,
     WRITE_KNOWLEDGE,
     has_capability,
     holds_role_on,
@@ -58,41 +59,64 @@ def _reach(institution_ids: set[int]) -> Q:
     return Q(institution_id__in=institution_ids) | Q(shared_with_all=True) | Q(pk__in=shared)
 
 
+# Roles that may write knowledge when held on one service or resource (not institution-wide).
+STAFF_WRITER_ROLES = {role for role, caps in ROLE_CAPABILITIES.items() if WRITE_KNOWLEDGE in caps}
+
+
+def _linked_to(service_ids: set[int], resource_ids: set[int]) -> Q:
+    """Articles linked to any of these services or resources."""
+    if not service_ids and not resource_ids:
+        return NOTHING
+    by_service = Article.services.through.objects.filter(service_id__in=service_ids)
+    by_resource = Article.resources.through.objects.filter(resource_id__in=resource_ids)
+    return Q(pk__in=by_service.values("article_id")) | Q(pk__in=by_resource.values("article_id"))
+
+
+def _scoped(user: Any, roles: set[str]) -> tuple[set[int], set[int]]:
+    return scoped_ids(user, Service, roles), scoped_ids(user, Resource, roles)
+
+
 def article_view(user: Any) -> Q:
-    public = Q(audience=Audience.PUBLIC, archived_at__isnull=True) & Q(_live())
+    live = Q(_live())
+    public = Q(audience=Audience.PUBLIC, archived_at__isnull=True) & live
     if not getattr(user, "is_authenticated", False):
         return public
-    staff = _reach(staff_institutions(user))
-    experts = _reach(institutions_with(user, READ_EXPERT_KNOWLEDGE) & staff_institutions(user))
-    partner_services = scoped_ids(user, Service, {Role.PARTNER})
-    partner_resources = scoped_ids(user, Resource, {Role.PARTNER})
-    partners = Q(
-        pk__in=Article.services.through.objects.filter(service_id__in=partner_services).values(
-            "article_id"
+    staff_ids = staff_institutions(user)
+    expert_ids = institutions_with(user, READ_EXPERT_KNOWLEDGE) & staff_ids
+    # "Experts" means level 2 and owners: owners of a linked service or resource count too.
+    owner_links = _linked_to(*_scoped(user, {Role.SERVICE_OWNER, Role.RESOURCE_OWNER}))
+    experts = _reach(expert_ids) | owner_links
+    not_expert_only = ~Q(audience=Audience.EXPERTS) | experts
+    partner_links = _linked_to(*_scoped(user, {Role.PARTNER}))
+    readers = live & (
+        (
+            Q(audience__in=[Audience.PUBLIC, Audience.INTERNAL, Audience.PARTNERS])
+            & _reach(staff_ids)
         )
-    ) | Q(
-        pk__in=Article.resources.through.objects.filter(resource_id__in=partner_resources).values(
-            "article_id"
-        )
-    )
-    own = Q(owner=user) | Q(pk__in=ArticleRevision.objects.filter(author=user).values("article_id"))
-    return (
-        public
-        | (Q(audience__in=[Audience.PUBLIC, Audience.INTERNAL, Audience.PARTNERS]) & staff)
         | (Q(audience=Audience.EXPERTS) & experts)
-        | (Q(audience=Audience.PARTNERS) & partners)
-        | own
+        | (Q(audience=Audience.PARTNERS) & partner_links)
     )
+    # Before anything is published, an article is seen only by those who may edit it.
+    writer_ids = institutions_with(user, WRITE_KNOWLEDGE) & staff_ids
+    staff_links = _linked_to(*_scoped(user, STAFF_WRITER_ROLES))
+    own = Q(owner=user) | Q(pk__in=ArticleRevision.objects.filter(author=user).values("article_id"))
+    editors = (
+        own
+        | ((Q(institution_id__in=writer_ids) | staff_links) & not_expert_only)
+        | (partner_links & Q(audience=Audience.PARTNERS))
+    )
+    return public | readers | editors
 
 
 def licence_level(user: Any, institution_id: int) -> str | None:
+    """The user's KCS licence in the institution; it counts only while they are its staff."""
     cache = getattr(user, "_zina_licences", None)
     if cache is None:
         cache = dict(
             KnowledgeLicence.objects.filter(user=user).values_list("institution_id", "level")
         )
         user._zina_licences = cache
-    return cache.get(institution_id)
+    return cache.get(institution_id) if institution_id in staff_institutions(user) else None
 
 
 def _owns_linked(user: Any, article: Article) -> bool:
@@ -102,59 +126,53 @@ def _owns_linked(user: Any, article: Article) -> bool:
     )
 
 
-def _assigned_partner(user: Any, article: Article) -> bool:
-    services = scoped_ids(user, Service, {Role.PARTNER})
-    resources = scoped_ids(user, Resource, {Role.PARTNER})
-    return (
-        article.services.filter(pk__in=services).exists()
-        or article.resources.filter(pk__in=resources).exists()
+def _scoped_writer_on(user: Any, services: Any, resources: Any) -> bool:
+    """Does the user write knowledge through a role on one of these services or resources?"""
+    service_ids, resource_ids = _scoped(user, STAFF_WRITER_ROLES | {Role.PARTNER})
+    return any(s.pk in service_ids for s in services) or any(
+        r.pk in resource_ids for r in resources
     )
 
 
 def can_write_in(user: Any, institution: Institution) -> bool:
-    """May the user start articles in this institution?"""
-    return has_capability(user, WRITE_KNOWLEDGE, institution.pk) or bool(
-        Service.objects.filter(
-            institution=institution, pk__in=scoped_ids(user, Service, {Role.PARTNER})
-        ).exists()
+    """May the user start articles in this institution (institution-wide, or about the services
+    and resources they hold a role on)?"""
+    if has_capability(user, WRITE_KNOWLEDGE, institution.pk):
+        return True
+    service_ids, resource_ids = _scoped(user, STAFF_WRITER_ROLES | {Role.PARTNER})
+    return (
+        Service.objects.filter(institution=institution, pk__in=service_ids).exists()
+        or Resource.objects.filter(institution=institution, pk__in=resource_ids).exists()
     )
+
+
+def may_link(user: Any, institution: Institution, services: Any, resources: Any) -> bool:
+    """A writer by an object-scoped role must link the article to one of their objects."""
+    return has_capability(user, WRITE_KNOWLEDGE, institution.pk) or _scoped_writer_on(
+        user, services, resources
+    )
+
+
+def _readable(user: Any, article: Article) -> bool:
+    return Article.objects.filter(pk=article.pk).filter(article_view(user)).exists()
 
 
 def can_edit(user: Any, article: Article) -> bool:
     """May the user draft revisions of this article (and see its drafts)? Only someone who
     may read it: a level-1 writer does not edit an experts-only article."""
-    readable = Article.objects.filter(pk=article.pk).filter(article_view(user)).exists()
-    return readable and (
+    return _readable(user, article) and (
         article.owner_id == user.pk
         or has_capability(user, WRITE_KNOWLEDGE, article.institution_id)
-        or _assigned_partner(user, article)
+        or _scoped_writer_on(user, article.services.all(), article.resources.all())
     )
-
-
-def revision_view(user: Any) -> Q:
-    """Published revisions (live or past) go with the article; drafts and revisions waiting
-    for approval only to those who may edit it."""
-    readable = Q(article__in=Article.objects.filter(article_view(user)))
-    published = Q(state__in=[State.VALIDATED, State.ARCHIVED])
-    if not getattr(user, "is_authenticated", False):
-        return readable & Q(is_live=True)
-    partner_articles = Article.objects.filter(
-        Q(services__in=scoped_ids(user, Service, {Role.PARTNER}))
-        | Q(resources__in=scoped_ids(user, Resource, {Role.PARTNER}))
-    ).values("pk")
-    editors = (
-        Q(author=user)
-        | Q(article__owner=user)
-        | Q(article__institution_id__in=institutions_with(user, WRITE_KNOWLEDGE))
-        | Q(article__in=partner_articles)
-    )
-    return readable & (published | editors)
 
 
 def can_publish(user: Any, article: Article) -> bool:
-    """Approval: a knowledge manager of the institution, an owner of a linked service or
-    resource, or a KCS licence holder — contributors for internal audiences, publishers for
-    the public. Candidates' work always goes to someone else."""
+    """Approval: someone who may read the article and is a knowledge manager of the
+    institution, an owner of a linked service or resource, or a KCS licence holder there —
+    contributors for internal audiences, publishers for the public."""
+    if not _readable(user, article):
+        return False
     if has_capability(user, MANAGE_KNOWLEDGE, article.institution_id) or _owns_linked(
         user, article
     ):
@@ -163,6 +181,24 @@ def can_publish(user: Any, article: Article) -> bool:
     if level == Licence.PUBLISHER:
         return True
     return level == Licence.CONTRIBUTOR and article.audience != Audience.PUBLIC
+
+
+def revision_view(user: Any) -> Q:
+    """Published revisions (live or past) go with the article; drafts and revisions waiting
+    for approval only to those who may edit it."""
+    readable = Q(article__in=Article.objects.filter(article_view(user)))
+    published = Q(state=State.VALIDATED)  # archived drafts were never approved
+    if not getattr(user, "is_authenticated", False):
+        return readable & Q(is_live=True)
+    # The same people as can_edit (readable, and owner, writer or scoped writer).
+    scoped = Article.objects.filter(_linked_to(*_scoped(user, STAFF_WRITER_ROLES | {Role.PARTNER})))
+    editors = (
+        Q(author=user)
+        | Q(article__owner=user)
+        | Q(article__institution_id__in=institutions_with(user, WRITE_KNOWLEDGE))
+        | Q(article__in=scoped.values("pk"))
+    )
+    return readable & (published | editors)
 
 
 register(

@@ -29,6 +29,8 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 def render_markdown(text: str) -> SafeString:
     """Markdown → sanitised HTML, safe to insert into any page."""
     html = markdown.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+    # The page's own title is the h1; a "# Heading" in the text becomes a section heading.
+    html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -29,4 +29,5 @@ urlpatterns = [
     path("<int:pk>/revisions/<int:rid>/edit/preview/", views.preview, name="preview"),
     path("<int:pk>/revisions/<int:rid>/publish/", views.revision_publish, name="revision_publish"),
     path("<int:pk>/revisions/<int:rid>/revert/", views.revision_revert, name="revision_revert"),
+    path("<int:pk>/revisions/<int:rid>/discard/", views.revision_discard, name="revision_discard"),
 ]

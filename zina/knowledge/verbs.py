@@ -10,6 +10,7 @@ register_verbs(
         "article.settings_changed": _("Article settings changed"),
         "article.revision_started": _("Revision started"),
         "article.draft_saved": _("Draft saved"),
+        "article.draft_discarded": _("Draft discarded"),
         "article.submitted": _("Submitted for approval"),
         "article.published": _("Published"),
         "article.archived": _("Archived"),

@@ -605,3 +605,15 @@ def licence_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
     ops.withdraw_licence(actor=request.user, licence=licence)
     messages.success(request, _("Licence withdrawn."))
     return redirect("knowledge:licences", code=code)
+
+
+@login_required
+@require_POST
+def revision_discard(request: AuthedRequest, pk: int, rid: int) -> HttpResponse:
+    revision = _revision(request, pk, rid)
+    article_id = revision.article_id
+    ops.discard_draft(actor=request.user, revision=revision)
+    messages.success(request, _("The draft was discarded."))
+    if Article.objects.filter(pk=article_id).exists():
+        return redirect("knowledge:article_detail", pk=article_id)
+    return redirect("knowledge:article_list")
