@@ -23,6 +23,7 @@ urlpatterns = [
     path("<int:pk>/reviewed/", views.article_confirm_review, name="article_confirm_review"),
     path("<int:pk>/", views.article_detail, name="article_detail"),
     path("<int:pk>/history/", views.article_history, name="article_history"),
+    path("<int:pk>/settings/", views.article_settings, name="article_settings"),
     path("<int:pk>/archive/", views.article_archive, name="article_archive"),
     path("<int:pk>/revisions/new/", views.revision_start, name="revision_start"),
     path("<int:pk>/revisions/<int:rid>/edit/", views.revision_edit, name="revision_edit"),

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -39,6 +39,7 @@ from .forms import (
 from .models import (
     Article,
     ArticleAttachment,
+    ArticleFeedback,
     ArticleFlag,
     ArticleRelation,
     ArticleRevision,
@@ -188,6 +189,14 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "services": article.services.filter(pk__in=Service.objects.visible_to(request.user)),
             "resources": article.resources.filter(pk__in=Resource.objects.visible_to(request.user)),
             "history": history_for(request.user, article) if editable else [],
+            "reads": dict(article.view_counts.values_list("reader").annotate(n=Sum("count")))
+            if editable
+            else {},
+            "feedback": ArticleFeedback.objects.visible_to(request.user).filter(article=article)[
+                :20
+            ]
+            if editable
+            else [],
             "feedback_form": FeedbackForm(),
             "flag_form": FlagForm(),
             "relations": ArticleRelation.objects.visible_to(request.user)
@@ -617,3 +626,33 @@ def revision_discard(request: AuthedRequest, pk: int, rid: int) -> HttpResponse:
     if Article.objects.filter(pk=article_id).exists():
         return redirect("knowledge:article_detail", pk=article_id)
     return redirect("knowledge:article_list")
+
+
+@login_required
+def article_settings(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Type, audience, links to services and resources, and sharing."""
+    article = get_object_or_404(Article.objects.visible_to(request.user), pk=pk)
+    require(request.user, "edit", article)
+    initial = {
+        "type": article.type,
+        "audience": article.audience,
+        "services": list(article.services.all()),
+        "resources": list(article.resources.all()),
+        "shared_with_all": article.shared_with_all,
+        "shared_with": list(article.shared_with.all()),
+    }
+    form = _settings_form(request, request.POST or None, initial=initial)
+    if submit(
+        request,
+        form,
+        lambda: ops.update_article_settings(
+            actor=request.user, article=article, settings=form.settings_object()
+        ),
+        _("Changes saved."),
+    ):
+        return redirect(article)
+    return render(
+        request,
+        "knowledge/editor.html",
+        {"forms": [form], "title": _("Article settings"), "settings_of": article},
+    )

@@ -189,3 +189,23 @@ def test_approval_queue_lists_what_the_user_may_publish(
         f"/knowledge/{draft.article_id}/revisions/{draft.pk}/publish/"
     )
     assert ArticleRevision.objects.get(pk=draft.pk).is_live
+
+
+def test_settings_page_changes_audience_and_refuses_widening_without_publish_rights(
+    people: dict[str, User], write: Callable[..., ArticleRevision]
+) -> None:
+    article = published(people, write, title="Iestatījumi")
+    url = f"/knowledge/{article.pk}/settings/"
+    writer = client_for(people["writer"])
+    assert writer.get(url).status_code == 200
+    assert writer.post(url, {"type": "faq", "audience": "experts"}).status_code == 302
+    article.refresh_from_db()
+    assert (article.type, article.audience) == ("faq", "experts")
+    manager = client_for(people["manager"])
+    assert manager.post(url, {"type": "faq", "audience": "internal"}).status_code == 302
+    # a level-1 writer may not make it public: that needs a publisher
+    assert writer.post(url, {"type": "faq", "audience": "public"}).status_code == 403
+    article.refresh_from_db()
+    assert article.audience == "internal"
+    page = manager.get(article.get_absolute_url()).content.decode()
+    assert "Reads" in page
