@@ -433,7 +433,11 @@ def my_work(request: AuthedRequest) -> HttpResponse:
     institution_due = None
     managed = [i for i in _write_institutions(user) if can(user, "manage_knowledge", i)]
     if managed:
-        institution_due = ops.due_for_review().filter(institution__in=managed).order_by("review_by")
+        institution_due = (
+            ops.due_for_review()
+            .filter(institution__in=managed, pk__in=Article.objects.visible_to(user).values("pk"))
+            .order_by("review_by")
+        )
     flags = (
         ArticleFlag.objects.visible_to(user)
         .filter(state="open", article__in=mine)
