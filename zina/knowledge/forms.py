@@ -84,7 +84,7 @@ class ArticleTextForm(forms.ModelForm):
             self.fields["body"].widget.attrs.update(
                 {
                     "hx-post": preview_url,
-                    "hx-trigger": "keyup changed delay:600ms",
+                    "hx-trigger": "input changed delay:500ms",
                     "hx-target": "#preview",
                 }
             )
