@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
@@ -55,9 +54,6 @@ class Institution(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("accounts:institution_detail", args=[self.code])
-
-    def display_name(self, language: str = "lv") -> str:
-        return self.name_en if language == "en" and self.name_en else self.name
 
 
 class ZinaUserManager(UserManager.from_queryset(RestrictedQuerySet)):  # type: ignore[misc]
@@ -227,7 +223,3 @@ class LoginAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.address} {self.at:%Y-%m-%d %H:%M} {self.succeeded}"
-
-
-def user_language(user: Any) -> str:
-    return getattr(user, "language", None) or settings.LANGUAGE_CODE

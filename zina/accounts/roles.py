@@ -188,10 +188,6 @@ def has_capability(user: Any, capability: str, institution_id: int | None) -> bo
     return institution_id is not None and institution_id in institutions_with(user, capability)
 
 
-def roles_in(user: Any, institution_id: int) -> set[str]:
-    return {g.role for g in grants_of(user) if g.institution_id == institution_id}
-
-
 def holds_role_on(user: Any, role: str, obj: models.Model) -> bool:
     """Does the user hold ``role`` on ``obj`` itself, or institution-wide in its institution?"""
     ct = ContentType.objects.get_for_model(obj, for_concrete_model=True)

@@ -33,6 +33,9 @@ def login_blocked(username: str, address: str | None) -> bool:
 
 def note_login_attempt(username: str, address: str | None, succeeded: bool) -> None:
     LoginAttempt.objects.create(username=username[:150], address=address, succeeded=succeeded)
+    # Attempts matter only within the rate-limit window; old ones are dropped as new ones come
+    # (one indexed delete), so the table cannot grow without bound under a password-guessing bot.
+    prune_login_attempts()
     if succeeded:
         # A successful login clears this account's failures from this address.
         LoginAttempt.objects.filter(

@@ -60,13 +60,19 @@ def _filters(request: HttpRequest) -> dict[str, str]:
     }
 
 
-def _owned_by(model: type[Service] | type[Resource], username: str) -> Q:
+def _owned_by(user: Any, model: type[Service] | type[Resource], username: str) -> Q:
+    """Objects the named person owns or provides — as far as the viewer may see who holds
+    which role (role assignments have their own rule)."""
     ct = ContentType.objects.get_for_model(model)
-    ids = RoleAssignment.objects.filter(
-        scope_type=ct,
-        user__username=username,
-        role__in=[Role.SERVICE_OWNER, Role.RESOURCE_OWNER, Role.SERVICE_PROVIDER],
-    ).values("scope_id")
+    ids = (
+        RoleAssignment.objects.visible_to(user)
+        .filter(
+            scope_type=ct,
+            user__username=username,
+            role__in=[Role.SERVICE_OWNER, Role.RESOURCE_OWNER, Role.SERVICE_PROVIDER],
+        )
+        .values("scope_id")
+    )
     return Q(pk__in=ids)
 
 
@@ -89,7 +95,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
     if f["status"]:
         qs = qs.filter(status=f["status"])
     if f["owner"] and request.user.is_authenticated:  # who owns what is for staff only
-        qs = qs.filter(_owned_by(Service, f["owner"]))
+        qs = qs.filter(_owned_by(request.user, Service, f["owner"]))
     visible = Service.objects.visible_to(request.user)
     return render(
         request,
@@ -130,7 +136,7 @@ def resource_list(request: AuthedRequest) -> HttpResponse:
     if f["status"]:
         qs = qs.filter(status=f["status"])
     if f["owner"]:
-        qs = qs.filter(_owned_by(Resource, f["owner"]))
+        qs = qs.filter(_owned_by(request.user, Resource, f["owner"]))
     visible = Resource.objects.visible_to(request.user)
     return render(
         request,
