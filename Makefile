@@ -8,7 +8,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 MO := $(patsubst %.po,%.mo,$(wildcard zina/locale/*/LC_MESSAGES/django.po))
 
-.PHONY: help setup demo serve test test-sqlite test-postgres lint makemessages bench bench-catalog clean
+.PHONY: help setup demo serve test test-sqlite test-postgres lint makemessages bench bench-catalog bench-search bench-relevance clean
 
 help:
 	@echo "make demo   set up and run the demo (SQLite, Latvian demo data) on http://127.0.0.1:$(PORT)"
@@ -52,18 +52,25 @@ test-postgres: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy zina/core zina/accounts zina/catalog zina/knowledge zina/api.py
+	$(BIN)/mypy zina/core zina/accounts zina/catalog zina/knowledge zina/search zina/api.py
 	$(BIN)/python scripts/check-messages.py
 
 makemessages: setup
 	cd zina && ../$(ZINA) makemessages -l lv --no-obsolete --no-location
 
-BENCHES := catalog
+BENCHES := catalog search relevance
 
 bench: $(addprefix bench-,$(BENCHES))
 
 bench-catalog: setup
 	$(BIN)/python bench/catalog.py
+
+bench-search: setup
+	$(BIN)/python bench/search.py
+
+# DATASET=path (StackFAQ's JSON shape) and DATASET_LANG=en|lv measure another data set.
+bench-relevance: setup
+	$(BIN)/python bench/relevance.py $(if $(DATASET),--dataset $(DATASET)) $(if $(DATASET_LANG),--lang $(DATASET_LANG))
 
 clean:
 	rm -rf $(VENV) var

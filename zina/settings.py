@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "zina.accounts",
     "zina.catalog",
     "zina.knowledge",
+    "zina.search",
 ]
 
 MIDDLEWARE = [
@@ -235,8 +236,14 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- Search index location (the search app fills it in later) --------------------------------
+# --- Search: the node's index beside the data; the outbox keeps it in step --------------------
 ZINA_INDEX_DIR = Path(os.environ.get("ZINA_INDEX_DIR", DATA_DIR / "index"))
+# Apply index changes right after each commit in this process (one-process set-ups). With
+# several processes, the worker and every search catch up from the outbox anyway.
+ZINA_SEARCH_IMMEDIATE = env_bool("ZINA_SEARCH_IMMEDIATE", True)
+# Below this many indexable rows a missing index is rebuilt during the request that finds it.
+ZINA_SEARCH_SYNC_REBUILD = int(os.environ.get("ZINA_SEARCH_SYNC_REBUILD", "20000"))
+ZINA_OUTBOX_KEEP_DAYS = int(os.environ.get("ZINA_OUTBOX_KEEP_DAYS", "7"))
 
 # --- Logging: one line per record, carrying the request id -----------------------------------
 LOGGING = {

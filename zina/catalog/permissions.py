@@ -23,7 +23,8 @@ from zina.accounts.roles import (
     scoped_ids,
     staff_institutions,
 )
-from zina.core.permissions import register, register_actions
+from zina.core.permissions import NOTHING, register, register_actions
+from zina.core.rules import Rule, ids_leaf, leaf
 
 from .choices import Status
 from .models import (
@@ -37,21 +38,35 @@ from .models import (
 PUBLIC_STATUSES = [Status.ACTIVE, Status.RETIRED]
 
 
-def service_view(user: Any) -> Q:
-    public = Q(is_public=True, status__in=PUBLIC_STATUSES)
+def service_rule(user: Any) -> Rule:
+    public = leaf(Q(is_public=True, status__in=PUBLIC_STATUSES), ["public"])
     if not getattr(user, "is_authenticated", False):
         return public
+    staff = staff_institutions(user)
+    scoped = scoped_ids(user, Service)
     return (
         public
-        | Q(institution_id__in=staff_institutions(user))
-        | Q(pk__in=scoped_ids(user, Service))
+        | ids_leaf(Q(institution_id__in=staff), "inst", staff)
+        | ids_leaf(Q(pk__in=scoped), "svc", scoped)
     )
 
 
-def resource_view(user: Any) -> Q:
+def resource_rule(user: Any) -> Rule:
     if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    return Q(institution_id__in=staff_institutions(user)) | Q(pk__in=scoped_ids(user, Resource))
+        return leaf(NOTHING, [])
+    staff = staff_institutions(user)
+    scoped = scoped_ids(user, Resource)
+    return ids_leaf(Q(institution_id__in=staff), "inst", staff) | ids_leaf(
+        Q(pk__in=scoped), "res", scoped
+    )
+
+
+def service_view(user: Any) -> Q:
+    return service_rule(user).q()
+
+
+def resource_view(user: Any) -> Q:
+    return resource_rule(user).q()
 
 
 def can_manage_services(user: Any, institution_id: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -51,7 +51,7 @@ def record(
 ) -> AuditEvent:
     """Append one audit event about ``obj``. Call it inside the operation's transaction."""
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         actor=actor if is_user else None,
         actor_label=(actor.get_username() if is_user else "system")[:200],
         verb=verb,
@@ -63,6 +63,19 @@ def record(
         after=_jsonable(after) if after is not None else None,
         request_id=current_request_id(),
     )
+    for observer in _observers:
+        observer(obj)
+    return event
+
+
+# Called with the object of every audited change, inside the same transaction (the search
+# app writes its index outbox this way, so no operation can forget it).
+_observers: list[Callable[[models.Model], None]] = []
+
+
+def observe(observer: Callable[[models.Model], None]) -> None:
+    if observer not in _observers:
+        _observers.append(observer)
 
 
 _verb_labels: dict[str, Any] = {}

@@ -30,6 +30,7 @@ from zina.accounts.roles import (
 )
 from zina.catalog.models import Resource, Service
 from zina.core.permissions import NOTHING, register, register_actions
+from zina.core.rules import Leaf, Rule, ids_leaf, leaf
 
 from .choices import Audience, Licence, State
 from .models import (
@@ -47,38 +48,47 @@ from .models import (
 SharedWith = Article.shared_with.through
 
 
-def _live() -> Exists:
-    return Exists(ArticleRevision.objects.filter(article=OuterRef("pk"), is_live=True))
+def _live() -> Leaf:
+    has_live = Exists(ArticleRevision.objects.filter(article=OuterRef("pk"), is_live=True))
+    return leaf(Q(has_live), ["live"])
 
 
-def _reach(institution_ids: set[int]) -> Q:
+def _audience(*values: str) -> Leaf:
+    return leaf(Q(audience__in=values), [f"aud:{v}" for v in values])
+
+
+def _reach(institution_ids: set[int]) -> Rule:
     """Articles of these institutions, or shared with them (or with everyone)."""
     if not institution_ids:
-        return NOTHING
+        return leaf(NOTHING, [])
     shared = SharedWith.objects.filter(institution_id__in=institution_ids).values("article_id")
-    return Q(institution_id__in=institution_ids) | Q(shared_with_all=True) | Q(pk__in=shared)
+    return ids_leaf(
+        Q(institution_id__in=institution_ids) | Q(pk__in=shared), "reach", institution_ids
+    ) | leaf(Q(shared_with_all=True), ["reach:*"])
 
 
 # Roles that may write knowledge when held on one service or resource (not institution-wide).
 STAFF_WRITER_ROLES = {role for role, caps in ROLE_CAPABILITIES.items() if WRITE_KNOWLEDGE in caps}
 
 
-def _linked_to(service_ids: set[int], resource_ids: set[int]) -> Q:
+def _linked_to(service_ids: set[int], resource_ids: set[int]) -> Rule:
     """Articles linked to any of these services or resources."""
-    if not service_ids and not resource_ids:
-        return NOTHING
     by_service = Article.services.through.objects.filter(service_id__in=service_ids)
     by_resource = Article.resources.through.objects.filter(resource_id__in=resource_ids)
-    return Q(pk__in=by_service.values("article_id")) | Q(pk__in=by_resource.values("article_id"))
+    return ids_leaf(Q(pk__in=by_service.values("article_id")), "svc", service_ids) | ids_leaf(
+        Q(pk__in=by_resource.values("article_id")), "res", resource_ids
+    )
 
 
 def _scoped(user: Any, roles: set[str]) -> tuple[set[int], set[int]]:
     return scoped_ids(user, Service, roles), scoped_ids(user, Resource, roles)
 
 
-def article_view(user: Any) -> Q:
-    live = Q(_live())
-    public = Q(audience=Audience.PUBLIC, archived_at__isnull=True) & live
+def article_rule(user: Any) -> Rule:
+    """Who reads an article — one rule, compiled to a database filter (``article_view``) and
+    to the search index's filter over the tokens of ``knowledge.search``."""
+    not_archived = ~leaf(Q(archived_at__isnull=False), ["archived"])
+    public = _audience(Audience.PUBLIC) & not_archived & _live()
     if not getattr(user, "is_authenticated", False):
         return public
     staff_ids = staff_institutions(user)
@@ -86,26 +96,33 @@ def article_view(user: Any) -> Q:
     # "Experts" means level 2 and owners: owners of a linked service or resource count too.
     owner_links = _linked_to(*_scoped(user, {Role.SERVICE_OWNER, Role.RESOURCE_OWNER}))
     experts = _reach(expert_ids) | owner_links
-    not_expert_only = ~Q(audience=Audience.EXPERTS) | experts
+    not_expert_only = ~_audience(Audience.EXPERTS) | experts
     partner_links = _linked_to(*_scoped(user, {Role.PARTNER}))
-    readers = live & (
-        (
-            Q(audience__in=[Audience.PUBLIC, Audience.INTERNAL, Audience.PARTNERS])
-            & _reach(staff_ids)
-        )
-        | (Q(audience=Audience.EXPERTS) & experts)
-        | (Q(audience=Audience.PARTNERS) & partner_links)
+    readers = _live() & (
+        (_audience(Audience.PUBLIC, Audience.INTERNAL, Audience.PARTNERS) & _reach(staff_ids))
+        | (_audience(Audience.EXPERTS) & experts)
+        | (_audience(Audience.PARTNERS) & partner_links)
     )
     # Before anything is published, an article is seen only by those who may edit it.
     writer_ids = institutions_with(user, WRITE_KNOWLEDGE) & staff_ids
     staff_links = _linked_to(*_scoped(user, STAFF_WRITER_ROLES))
-    own = Q(owner=user) | Q(pk__in=ArticleRevision.objects.filter(author=user).values("article_id"))
+    authored = ArticleRevision.objects.filter(author=user).values("article_id")
+    own = leaf(Q(owner=user), [f"owner:{user.pk}"]) | leaf(
+        Q(pk__in=authored), [f"author:{user.pk}"]
+    )
     editors = (
         own
-        | ((Q(institution_id__in=writer_ids) | staff_links) & not_expert_only)
-        | (partner_links & Q(audience=Audience.PARTNERS))
+        | (
+            (ids_leaf(Q(institution_id__in=writer_ids), "inst", writer_ids) | staff_links)
+            & not_expert_only
+        )
+        | (partner_links & _audience(Audience.PARTNERS))
     )
     return public | readers | editors
+
+
+def article_view(user: Any) -> Q:
+    return article_rule(user).q()
 
 
 def licence_level(user: Any, institution_id: int) -> str | None:
@@ -191,7 +208,9 @@ def revision_view(user: Any) -> Q:
     if not getattr(user, "is_authenticated", False):
         return readable & Q(is_live=True)
     # The same people as can_edit (readable, and owner, writer or scoped writer).
-    scoped = Article.objects.filter(_linked_to(*_scoped(user, STAFF_WRITER_ROLES | {Role.PARTNER})))
+    scoped = Article.objects.filter(
+        _linked_to(*_scoped(user, STAFF_WRITER_ROLES | {Role.PARTNER})).q()
+    )
     editors = (
         Q(author=user)
         | Q(article__owner=user)

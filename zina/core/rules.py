@@ -1,0 +1,88 @@
+"""Visibility rules written once, compiled twice.
+
+A view rule built from these pieces yields both a database filter (``Q``) for
+``visible_to`` and a filter over the search index's access tokens, so the index cannot
+drift from the database: there is one rule, not two. A leaf pairs a ``Q`` with the tokens a
+document carries when the ``Q`` holds for it ("any of these tokens").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from .permissions import NOTHING
+
+
+class Rule:
+    """A boolean rule over rows; ``q()`` for the database, ``tokens`` form for the index."""
+
+    def q(self) -> Q:
+        raise NotImplementedError
+
+    def __and__(self, other: Rule) -> Rule:
+        return All((self, other))
+
+    def __or__(self, other: Rule) -> Rule:
+        return AnyOf((self, other))
+
+    def __invert__(self) -> Rule:
+        return Not(self)
+
+
+@dataclass(frozen=True)
+class Leaf(Rule):
+    """Rows matching ``where`` — in the index, documents carrying any of ``tokens``."""
+
+    where: Q
+    tokens: frozenset[str]
+
+    def q(self) -> Q:
+        return self.where if self.tokens else NOTHING
+
+
+@dataclass(frozen=True)
+class All(Rule):
+    parts: tuple[Rule, ...]
+
+    def q(self) -> Q:
+        result = Q()
+        for part in self.parts:
+            result &= part.q()
+        return result
+
+
+@dataclass(frozen=True)
+class AnyOf(Rule):
+    parts: tuple[Rule, ...]
+
+    def q(self) -> Q:
+        result = NOTHING
+        for part in self.parts:
+            result |= part.q()
+        return result
+
+
+@dataclass(frozen=True)
+class Not(Rule):
+    part: Rule
+
+    def q(self) -> Q:
+        return ~self.part.q()
+
+
+class Everything(Rule):
+    def q(self) -> Q:
+        return Q()
+
+
+def leaf(where: Q, tokens: Iterable[str]) -> Leaf:
+    return Leaf(where, frozenset(tokens))
+
+
+def ids_leaf(where: Q, prefix: str, ids: Iterable[int]) -> Leaf:
+    """Rows related to any of ``ids``: tokens ``prefix:id``. An empty set matches nothing."""
+    ids = set(ids)
+    return Leaf(where if ids else NOTHING, frozenset(f"{prefix}:{i}" for i in ids))

@@ -1,0 +1,122 @@
+"""What the knowledge base puts in the search index.
+
+One document per article and language: the live revision, or — before anything in that
+language is published — the latest draft, which only editors find. Titles weigh most, then
+symptoms and keywords, then the rest. The access tokens are those ``article_rule`` reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from zina.search.registry import DocType, IndexDoc, Shown, register
+
+from .choices import ArticleType, Audience, State
+from .models import Article, ArticleRevision
+from .permissions import article_rule
+
+
+def _current(revisions: Iterable[ArticleRevision]) -> dict[str, ArticleRevision]:
+    """Per language: the live revision, else the newest one."""
+    chosen: dict[str, ArticleRevision] = {}
+    for rev in sorted(revisions, key=lambda r: (r.is_live, r.number)):
+        chosen[rev.language] = rev
+    return chosen
+
+
+def _tokens(article: Article, revisions: Sequence[ArticleRevision]) -> set[str]:
+    tokens = {f"aud:{article.audience}", f"inst:{article.institution_id}"}
+    tokens |= {f"reach:{i}" for i in [article.institution_id, *article.shared_ids]}
+    if article.shared_with_all:
+        tokens.add("reach:*")
+    if article.archived_at:
+        tokens.add("archived")
+    tokens |= {f"svc:{s}" for s in article.service_ids}
+    tokens |= {f"res:{r}" for r in article.resource_ids}
+    if article.owner_id:
+        tokens.add(f"owner:{article.owner_id}")
+    tokens |= {f"author:{r.author_id}" for r in revisions if r.author_id}
+    return tokens
+
+
+def build(pks: Sequence[int]) -> Iterable[IndexDoc]:
+    articles = Article.objects.filter(pk__in=pks).prefetch_related(
+        "revisions",
+        Prefetch("shared_with", to_attr="shared_list"),
+        Prefetch("services", to_attr="service_list"),
+        Prefetch("resources", to_attr="resource_list"),
+    )
+    for article in articles:
+        revisions = list(article.revisions.all())
+        article.shared_ids = [i.pk for i in article.shared_list]  # type: ignore[attr-defined]
+        article.service_ids = [s.pk for s in article.service_list]  # type: ignore[attr-defined]
+        article.resource_ids = [r.pk for r in article.resource_list]  # type: ignore[attr-defined]
+        tokens = _tokens(article, revisions)
+        for language, rev in _current(revisions).items():
+            yield IndexDoc(
+                kind="article",
+                pk=article.pk,
+                language=language,
+                title=rev.title,
+                summary=f"{rev.symptoms}\n{rev.keywords}",
+                body="\n".join([rev.environment, rev.cause, rev.resolution, rev.body]),
+                acl=tokens | ({"live"} if rev.is_live else set()),
+                type=article.type,
+                state=rev.state,
+                audience=article.audience,
+                institution=article.institution_id,
+                services=article.service_ids,  # type: ignore[attr-defined]
+                date=rev.updated_at,
+            )
+
+
+def show(user: Any, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], Shown]:
+    pks = {pk for pk, _ in keys}
+    articles = {a.pk: a for a in Article.objects.visible_to(user).filter(pk__in=pks)}
+    revisions = ArticleRevision.objects.visible_to(user).filter(article_id__in=articles)
+    per_article: dict[int, list[ArticleRevision]] = {}
+    for rev in revisions:
+        per_article.setdefault(rev.article_id, []).append(rev)
+    shown: dict[tuple[int, str], Shown] = {}
+    for pk, language in keys:
+        article = articles.get(pk)
+        current = _current(per_article.get(pk, []))
+        rev = current.get(language)
+        if article is None or rev is None:
+            continue
+        shown[(pk, language)] = Shown(
+            title=rev.title,
+            url=reverse("knowledge:article_detail", args=[pk]),
+            text="\n".join(t for t in (rev.symptoms, rev.resolution, rev.body, rev.cause) if t),
+            language=language,
+            meta={
+                "type": article.get_type_display(),
+                "audience": article.get_audience_display(),
+                "state": rev.get_state_display(),
+                "live": rev.is_live,
+            },
+        )
+    return shown
+
+
+register(
+    DocType(
+        kind="article",
+        label=_("Knowledge article"),
+        model=Article,
+        build=build,
+        rule=article_rule,
+        show=show,
+        sources={ArticleRevision: lambda rev: [rev.article_id]},
+        labels={
+            "type": dict(ArticleType.choices),
+            "audience": dict(Audience.choices),
+            "state": dict(State.choices),
+        },
+    )
+)

@@ -1,0 +1,101 @@
+"""The one analyzer (Latvian and English), the same at index and at query time.
+
+Unicode NFC → words (letters and digits) → lowercase → diacritics folded (ā→a, č→c, …; any
+combining mark elsewhere too) → stop words dropped → Latvian light stemming or Snowball
+English, by the document's language. Tokens keep their character offsets into the NFC text,
+for highlighting, and their positions (stop words leave gaps, so phrases line up).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import NamedTuple
+
+import Stemmer
+
+from . import latvian
+
+LANGUAGES = ("lv", "en")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# Function words that carry no meaning for retrieval, folded.
+_STOP_WORDS = {
+    "lv": (
+        """
+        aiz ap ar ari bez bija biji bijam bijat bijusi bijusas bijis bus busi busiet busim but
+        buts caur diemzel dēļ del gan ir iekš iekams iekam iekšpus ja jo ka kad kam ko kur kura
+        kuri kuru kurs kas ka kamer labad lai lidz lidzās lidzas ne neba nebut nedz nekad neko
+        nekur no nu pa par pec pie pirms pret priekš prieks sa sev starp sis si so ta tad tadel
+        tam tas tai tie tik tiek tiem tiek tika tikai tiks tiksim tikt tiku tu tur un uz vai var
+        varēja varetu vel vien viņa vina vinam vinš vins viņi vini virs virš zem ari
+        es man mani mans mana mes mums musu jus jums jusu vinu tas ta to tos tam sis
+        """
+    ),
+    "en": (
+        """
+        a an and are as at be but by for if in into is it no not of on or such that the their
+        then there these they this to was will with
+        """
+    ),
+}
+
+
+class Token(NamedTuple):
+    term: str
+    start: int
+    end: int
+    position: int
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip diacritics (ā→a, š→s, ö→o); other scripts keep their letters."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFD", lowered)
+    return unicodedata.normalize(
+        "NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    )
+
+
+STOP_WORDS = {lang: frozenset(fold(w) for w in text.split()) for lang, text in _STOP_WORDS.items()}
+_english = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=400_000)
+def term(word: str, language: str) -> str | None:
+    """The index term of one word (any case, any diacritics), or None for a stop word."""
+    folded = fold(word)
+    if folded in STOP_WORDS[language]:
+        return None
+    if language == "lv":
+        return latvian.stem(folded)
+    return _english.stemWord(folded)
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFC", text) if not text.isascii() else text
+
+
+def analyze(text: str, language: str) -> list[Token]:
+    """Index tokens of ``text`` (offsets into ``normalize(text)``)."""
+    language = language if language in STOP_WORDS else "lv"
+    tokens: list[Token] = []
+    for position, match in enumerate(_WORD.finditer(normalize(text))):
+        t = term(match.group(), language)
+        if t is not None:
+            tokens.append(Token(t, match.start(), match.end(), position))
+    return tokens
+
+
+def words(text: str) -> list[tuple[str, int, int]]:
+    """Folded surface words with offsets, unstemmed (for prefixes and "did you mean")."""
+    return [(fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(normalize(text))]
+
+
+def variants(word: str) -> set[str]:
+    """Index terms a query word may match: its Latvian and English terms (the query's
+    language is unknown; documents were analysed in their own)."""
+    return {t for t in (term(word, lang) for lang in LANGUAGES) if t is not None}

@@ -1,0 +1,406 @@
+"""The search engine behind one small interface: an embedded Tantivy index on local disk.
+
+Text arrives pre-analysed (our analyzer, as ``PreTokenizedString``); queries arrive as a
+:class:`Query` of analysed terms plus filters. Another engine (OpenSearch, for installations
+beyond one machine) would implement the same methods: ``write``, ``search``, ``refs``,
+``words_with_prefix``, ``clear``.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from tantivy import Occur
+from tantivy import Query as Q
+
+from zina.core.rules import All, AnyOf, Everything, Leaf, Not, Rule
+
+from .analyzer import analyze, words
+from .registry import WEIGHTS, IndexDoc
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+TEXT_FIELDS = tuple(WEIGHTS)
+KEYWORD_FACETS = ("kind", "type", "state", "audience")
+NUMBER_FACETS = ("institution", "services")
+
+
+def _schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    b.add_text_field("key", stored=True, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("ref", tokenizer_name="raw", index_option="basic")
+    b.add_text_field("lang", stored=True, tokenizer_name="raw", index_option="basic")
+    for name in KEYWORD_FACETS:
+        b.add_text_field(name, stored=True, fast=True, tokenizer_name="raw", index_option="basic")
+    b.add_unsigned_field("pk", stored=True, indexed=True, fast=True)
+    for name in NUMBER_FACETS:
+        b.add_unsigned_field(name, indexed=True, fast=True)
+    b.add_integer_field("ts", indexed=True, fast=True)
+    b.add_text_field("acl", tokenizer_name="raw", index_option="basic")
+    for name in TEXT_FIELDS:
+        b.add_text_field(name, tokenizer_name="raw", index_option="position")
+    # Folded, unstemmed words of titles and summaries: prefixes and "did you mean".
+    b.add_text_field("words", tokenizer_name="raw", index_option="freq")
+    return b.build()
+
+
+@dataclass
+class Query:
+    """An analysed search: ``words`` are OR-ed (each one a set of alternative terms);
+    ``phrases`` must all match (each a list of alternative phrasings, a phrasing being
+    (position, term) pairs); ``prefix`` is a partly typed last word."""
+
+    words: list[set[str]] = field(default_factory=list)
+    phrases: list[list[list[tuple[int, str]]]] = field(default_factory=list)
+    prefix: str = ""
+    fuzzy: bool = False
+    rule: Rule = field(default_factory=Everything)
+    filters: dict[str, Sequence[Any]] = field(default_factory=dict)
+    since_ts: int | None = None
+    limit: int = 10
+    offset: int = 0
+    newest_first: bool = False
+    facets: bool = False
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.words or self.phrases or self.prefix)
+
+
+@dataclass
+class Hit:
+    kind: str
+    pk: int
+    language: str
+    score: float
+
+
+@dataclass
+class Result:
+    hits: list[Hit]
+    total: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class IndexUnavailable(Exception):
+    """The index is missing, corrupt or of another schema: it must be rebuilt."""
+
+
+def _pretokenized(text: str, tokens: Iterable[tuple[str, int, int, int]]) -> Any:
+    return tantivy.PreTokenizedString(
+        text, [tantivy.Token(t, pos, start, end) for t, start, end, pos in tokens]
+    )
+
+
+class TantivyEngine:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.schema = _schema()
+        self.lock = threading.RLock()
+        self._index: tantivy.Index | None = None
+        self._seen: tuple[Any, Any] = (None, None)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @property
+    def _version_file(self) -> Path:
+        return self.path / "zina-schema"
+
+    def exists(self) -> bool:
+        return self._version_file.exists() and (self.path / "meta.json").exists()
+
+    @property
+    def index(self) -> tantivy.Index:
+        if self._index is None:
+            with self.lock:
+                if self._index is None:
+                    self._index = self._open()
+        return self._index
+
+    def _stamp(self, name: str) -> Any:
+        try:
+            st = (self.path / name).stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def forget(self) -> None:
+        with self.lock:
+            self._index = None
+
+    def refresh(self) -> None:
+        """Notice what other processes did: a rebuilt index is reopened, new commits are
+        read."""
+        seen = (self._stamp("zina-schema"), self._stamp("zina-cursor"))
+        if seen == self._seen:
+            return
+        if seen[0] != self._seen[0]:
+            self.forget()
+        else:
+            self.reload()
+        self._seen = seen
+
+    def _open(self) -> tantivy.Index:
+        if not self.exists():
+            raise IndexUnavailable(f"no index at {self.path}")
+        if self._version_file.read_text().strip() != SCHEMA_VERSION:
+            raise IndexUnavailable("the index has another schema version")
+        try:
+            index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            index.searcher()
+            self._seen = (self._stamp("zina-schema"), self._stamp("zina-cursor"))
+        except Exception as exc:  # tantivy raises ValueError/OSError for damaged files
+            raise IndexUnavailable(f"the index cannot be opened: {exc}") from exc
+        return index
+
+    def create(self) -> None:
+        """An empty index of the current schema (whatever was there is removed)."""
+        with self.lock:
+            self._index = None
+            if self.path.exists():
+                shutil.rmtree(self.path)
+            self.path.mkdir(parents=True)
+            tantivy.Index(self.schema, path=str(self.path), reuse=False)
+            self._version_file.write_text(SCHEMA_VERSION)
+            self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+
+    def reload(self) -> None:
+        if self._index is not None:
+            self._index.reload()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _document(self, doc: IndexDoc) -> tantivy.Document:
+        d = tantivy.Document()
+        d.add_text("key", doc.key)
+        d.add_text("ref", doc.ref)
+        d.add_text("lang", doc.language)
+        d.add_text("kind", doc.kind)
+        d.add_unsigned("pk", doc.pk)
+        for name in ("type", "state", "audience"):
+            d.add_text(name, getattr(doc, name) or "-")
+        d.add_unsigned("institution", doc.institution or 0)
+        for service in doc.services:
+            d.add_unsigned("services", service)
+        d.add_integer("ts", int(doc.date.timestamp()) if doc.date else 0)
+        d.add_text("acl", f"kind:{doc.kind}")
+        for token in doc.acl:
+            d.add_text("acl", token)
+        for name in TEXT_FIELDS:
+            text = getattr(doc, name)
+            if text:
+                d.add_pre_tokenized_text(name, _pretokenized(text, analyze(text, doc.language)))
+        surface = f"{doc.title}\n{doc.summary}"
+        d.add_pre_tokenized_text(
+            "words",
+            _pretokenized(surface, ((w, s, e, i) for i, (w, s, e) in enumerate(words(surface)))),
+        )
+        return d
+
+    def write(
+        self,
+        upserts: Iterable[IndexDoc],
+        deletes: Iterable[str] = (),
+        *,
+        heap: int = 50_000_000,
+        threads: int = 1,
+        progress: Any = None,
+    ) -> int:
+        """Replace every document of the refs in ``deletes`` and of the upserted rows, then
+        add the upserts; one commit. Returns the number of documents added."""
+        added = 0
+        with self.lock:
+            writer = self.index.writer(heap_size=heap, num_threads=threads)
+            try:
+                for ref in deletes:
+                    writer.delete_documents_by_term("ref", ref)
+                for doc in upserts:
+                    writer.add_document(self._document(doc))
+                    added += 1
+                    if progress is not None:
+                        progress(1)
+                writer.commit()
+                writer.wait_merging_threads()
+            except BaseException:
+                writer.rollback()
+                raise
+            self.index.reload()
+        return added
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _rule(self, rule: Rule) -> Any:
+        if isinstance(rule, Everything):
+            return Q.all_query()
+        if isinstance(rule, Leaf):
+            if not rule.tokens:
+                return Q.empty_query()
+            return Q.term_set_query(self.schema, "acl", sorted(rule.tokens))
+        if isinstance(rule, All):
+            return Q.boolean_query([(Occur.Must, self._rule(p)) for p in rule.parts])
+        if isinstance(rule, AnyOf):
+            return Q.boolean_query([(Occur.Should, self._rule(p)) for p in rule.parts])
+        if isinstance(rule, Not):
+            return Q.boolean_query(
+                [(Occur.Must, Q.all_query()), (Occur.MustNot, self._rule(rule.part))]
+            )
+        raise TypeError(f"unknown rule {rule!r}")
+
+    def _text(self, query: Query) -> Any:
+        clauses: list[tuple[Any, Any]] = []
+        for alternatives in query.words:
+            options = []
+            for name, weight in WEIGHTS.items():
+                for term in sorted(alternatives):
+                    options.append(Q.boost_query(Q.term_query(self.schema, name, term), weight))
+                    if query.fuzzy and len(term) >= 4:
+                        fuzzy = Q.fuzzy_term_query(
+                            self.schema, name, term, distance=1 if len(term) < 8 else 2
+                        )
+                        options.append(Q.boost_query(fuzzy, weight * 0.4))
+            clauses.append((Occur.Should, Q.disjunction_max_query(options, 0.2)))
+        for phrasings in query.phrases:
+            options = [
+                Q.boost_query(Q.phrase_query(self.schema, name, list(phrasing)), weight)
+                if len(phrasing) > 1
+                else Q.boost_query(Q.term_query(self.schema, name, phrasing[0][1]), weight)
+                for phrasing in phrasings
+                for name, weight in WEIGHTS.items()
+            ]
+            clauses.append((Occur.Must, Q.boolean_query([(Occur.Should, o) for o in options])))
+        if query.prefix:
+            options = [
+                Q.boost_query(Q.phrase_prefix_query(self.schema, name, [query.prefix]), w * 0.7)
+                for name, w in WEIGHTS.items()
+            ]
+            options.append(
+                Q.boost_query(Q.phrase_prefix_query(self.schema, "words", [query.prefix]), 1.5)
+            )
+            if query.fuzzy and len(query.prefix) >= 4:
+                options.append(
+                    Q.boost_query(
+                        Q.fuzzy_term_query(self.schema, "words", query.prefix, 1, True, True), 0.5
+                    )
+                )
+            clauses.append((Occur.Should, Q.disjunction_max_query(options, 0.1)))
+        return Q.boolean_query(clauses)
+
+    def _filters(self, query: Query) -> Any:
+        parts = [(Occur.Must, self._rule(query.rule))]
+        for name, values in query.filters.items():
+            if not values:
+                continue
+            parts.append((Occur.Must, Q.term_set_query(self.schema, name, list(values))))
+        if query.since_ts is not None:
+            parts.append(
+                (
+                    Occur.Must,
+                    Q.range_query(
+                        self.schema, "ts", tantivy.FieldType.Integer, query.since_ts, None
+                    ),
+                )
+            )
+        return Q.boolean_query(parts)
+
+    def compile(self, query: Query) -> Any:
+        filters = self._filters(query)
+        if not query.has_text:
+            return filters
+        return Q.boolean_query(
+            [(Occur.Must, self._text(query)), (Occur.Must, Q.const_score_query(filters, 0.0))]
+        )
+
+    def search(self, query: Query) -> Result:
+        compiled = self.compile(query)
+        searcher = self.index.searcher()
+        if query.newest_first or not query.has_text:
+            found = searcher.search(
+                compiled, limit=query.limit, offset=query.offset, order_by_field="ts"
+            )
+        else:
+            found = searcher.search(compiled, limit=query.limit, offset=query.offset)
+        addresses = [address for _, address in found.hits]
+        hits = []
+        if addresses:
+            pks = searcher.fast_field_values("pk", addresses)
+            for (score, address), pk in zip(found.hits, pks, strict=True):
+                stored = searcher.doc(address)
+                hits.append(
+                    Hit(
+                        kind=stored.get_first("kind"),
+                        pk=int(pk),
+                        language=stored.get_first("lang"),
+                        score=float(score) if query.has_text else 0.0,
+                    )
+                )
+        result = Result(hits=hits, total=found.count or 0)
+        if query.facets:
+            result.facets = self._facets(searcher, compiled)
+        return result
+
+    def _facets(self, searcher: Any, compiled: Any) -> dict[str, dict[str, int]]:
+        spec = {
+            name: {"terms": {"field": name, "size": 50}}
+            for name in (*KEYWORD_FACETS, *NUMBER_FACETS)
+        }
+        raw = searcher.aggregate(compiled, spec)
+        facets: dict[str, dict[str, int]] = {}
+        for name in spec:
+            buckets = raw.get(name, {}).get("buckets", [])
+            facets[name] = {
+                str(int(b["key"]) if isinstance(b["key"], float) else b["key"]): int(b["doc_count"])
+                for b in buckets
+                if b["doc_count"]
+            }
+        return facets
+
+    def count_terms(self, field_name: str, term: str) -> int:
+        return int(self.index.searcher().doc_freq(field_name, term))
+
+    def words_with_prefix(self, prefix: str, limit: int = 2000) -> list[tuple[str, int]]:
+        """Indexed surface words starting with ``prefix``, most frequent first."""
+        return self.index.searcher().terms_with_prefix("words", prefix, limit=limit)
+
+    def refs(self, kind: str) -> dict[int, int]:
+        """Primary keys of one kind in the index, with their number of documents."""
+        searcher = self.index.searcher()
+        found = searcher.search(
+            Q.term_query(self.schema, "kind", kind), limit=max(searcher.num_docs, 1), count=False
+        )
+        counts: dict[int, int] = {}
+        for pk in searcher.fast_field_values("pk", [a for _, a in found.hits]):
+            counts[int(pk)] = counts.get(int(pk), 0) + 1
+        return counts
+
+    def num_docs(self) -> int:
+        return int(self.index.searcher().num_docs)
+
+    def clear(self) -> None:
+        with self.lock:
+            writer = self.index.writer(heap_size=15_000_000, num_threads=1)
+            writer.delete_all_documents()
+            writer.commit()
+            writer.wait_merging_threads()
+            self.index.reload()
+
+
+def phrasings(words_: list[str]) -> list[list[tuple[int, str]]]:
+    """A quoted phrase analysed in each language (stop words leave position gaps)."""
+    text = " ".join(words_)
+    options = []
+    for language in ("lv", "en"):
+        phrasing = [(t.position, t.term) for t in analyze(text, language)]
+        if phrasing and phrasing not in options:
+            options.append(phrasing)
+    return options
+
+
+__all__ = ["Hit", "IndexUnavailable", "Query", "Result", "TantivyEngine", "phrasings"]

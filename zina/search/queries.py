@@ -1,0 +1,247 @@
+"""The one search every surface uses: pages, the API, suggestions, the portal, the assistant.
+
+The index narrows by each kind's visibility rule (the same rule as its ``visible_to``); every
+hit is then checked against the database before it is shown, so a change of audience takes
+effect at once even if an index lags. Totals and facet counts come from the same filtered
+index query, less any hit the database check refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from zina.core.permissions import NOTHING, is_superuser
+from zina.core.rules import All, AnyOf, Everything, Rule, leaf
+
+from . import indexer, registry
+from .analyzer import STOP_WORDS, fold, variants, words
+from .engine import IndexUnavailable, Query, phrasings
+from .models import SearchLog
+from .snippets import highlight
+
+_PHRASE = re.compile(r'"([^"]*)"?')
+FILTERS = ("kind", "type", "state", "audience", "institution", "services")
+SINCE_DAYS = (7, 30, 365)
+
+
+@dataclass
+class Found:
+    kind: str
+    pk: int
+    language: str
+    title: str
+    url: str
+    snippet: SafeString
+    score: float
+    kind_label: Any
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Results:
+    text: str
+    hits: list[Found]
+    total: int
+    page: int = 1
+    per_page: int = 20
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    did_you_mean: str = ""
+    approximate: bool = False
+    rebuilding: bool = False
+    log_id: int | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def parse(text: str, *, as_you_type: bool = False) -> Query:
+    """Words (each with its Latvian and English terms), quoted phrases, and a partly typed
+    last word when searching as one types."""
+    query = Query()
+    for phrase in _PHRASE.findall(text):
+        options = phrasings([w for w, _, _ in words(phrase)])
+        if options:
+            query.phrases.append(options)
+    rest = _PHRASE.sub(" ", text)
+    typed = [w for w, _, _ in words(rest)]
+    for word in typed:
+        alternatives = variants(word)
+        if alternatives:
+            query.words.append(alternatives)
+    if as_you_type and typed and rest[-1:].isalnum() and len(typed[-1]) >= 2:
+        query.prefix = typed[-1]
+    return query
+
+
+def rule_for(user: Any, kinds: Sequence[str]) -> Rule:
+    """What ``user`` may see of these kinds, as an index filter."""
+    if user is not None and getattr(user, "is_authenticated", False) and not user.is_active:
+        return leaf(NOTHING, [])
+    parts: list[Rule] = []
+    for kind in kinds:
+        doc_type = registry.get(kind)
+        own = Everything() if is_superuser(user) else doc_type.rule(user)
+        parts.append(All((leaf(NOTHING, [f"kind:{kind}"]), own)))
+    return AnyOf(tuple(parts))
+
+
+def _terms(query: Query) -> set[str]:
+    found: set[str] = set()
+    for alternatives in query.words:
+        found |= alternatives
+    for options in query.phrases:
+        for phrasing in options:
+            found |= {t for _, t in phrasing}
+    return found
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def did_you_mean(text: str) -> str:
+    """The query with unknown words replaced by the nearest indexed words, or ''."""
+    eng = indexer.engine()
+    changed = False
+    out: list[str] = []
+    for word, _, _ in words(text):
+        if len(word) < 4 or word in STOP_WORDS["lv"] or eng.count_terms("words", word):
+            out.append(word)
+            continue
+        limit = 1 if len(word) <= 5 else 2
+        best: tuple[int, int, str] | None = None
+        for candidate, freq in eng.words_with_prefix(word[:2]):
+            distance = _edit_distance(word, candidate, limit)
+            if distance <= limit and (best is None or (distance, -freq) < best[:2]):
+                best = (distance, -freq, candidate)
+        if best is not None:
+            changed = True
+            out.append(best[2])
+        else:
+            out.append(word)
+    return " ".join(out) if changed else ""
+
+
+def search(
+    user: Any,
+    text: str,
+    *,
+    kinds: Sequence[str] | None = None,
+    filters: dict[str, Sequence[Any]] | None = None,
+    since_days: int | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    as_you_type: bool = False,
+    newest_first: bool = False,
+    facets: bool = False,
+    surface: str = "",
+) -> Results:
+    """Ranked, permission-checked results for ``text``. ``surface`` names where the search
+    came from; when given, the search is logged (without the user)."""
+    text = text.strip()[:500]
+    kinds = [k for k in (kinds or registry.doc_types()) if k in registry.doc_types()]
+    query = parse(text, as_you_type=as_you_type)
+    query.rule = rule_for(user, kinds)
+    query.filters = {k: list(v) for k, v in (filters or {}).items() if k in FILTERS and v}
+    if since_days:
+        query.since_ts = int((timezone.now() - timedelta(days=since_days)).timestamp())
+    query.limit, query.offset = per_page, (max(page, 1) - 1) * per_page
+    query.newest_first, query.facets = newest_first, facets
+    results = Results(text=text, hits=[], total=0, page=max(page, 1), per_page=per_page)
+    if not text and not query.filters:
+        return results
+    try:
+        indexer.catch_up()
+        eng = indexer.engine()
+        found = eng.search(query)
+        if found.total == 0 and query.has_text:
+            results.did_you_mean = did_you_mean(text)
+            query.fuzzy = True
+            found = eng.search(query)
+            results.approximate = found.total > 0
+    except IndexUnavailable:
+        results.rebuilding = not indexer.ensure_index()
+        if results.rebuilding:
+            return results
+        return search(
+            user,
+            text,
+            kinds=kinds,
+            filters=filters,
+            since_days=since_days,
+            page=page,
+            per_page=per_page,
+            as_you_type=as_you_type,
+            newest_first=newest_first,
+            facets=facets,
+            surface=surface,
+        )
+    results.facets = found.facets
+    results.hits, refused = _show(user, found.hits, query)
+    results.total = max(0, found.total - refused)
+    if surface:
+        results.log_id = log_search(user, text, surface, results.total)
+    return results
+
+
+def _show(user: Any, hits: Sequence[Any], query: Query) -> tuple[list[Found], int]:
+    """Hits the database lets ``user`` see, with snippets; and how many it refused."""
+    by_kind: dict[str, list[tuple[int, str]]] = {}
+    for hit in hits:
+        by_kind.setdefault(hit.kind, []).append((hit.pk, hit.language))
+    shown: dict[str, dict[tuple[int, str], registry.Shown]] = {
+        kind: registry.get(kind).show(user, keys) for kind, keys in by_kind.items()
+    }
+    terms = _terms(query)
+    out: list[Found] = []
+    refused = 0
+    for hit in hits:
+        item = shown.get(hit.kind, {}).get((hit.pk, hit.language))
+        if item is None:
+            refused += 1
+            continue
+        doc_type = registry.get(hit.kind)
+        out.append(
+            Found(
+                kind=hit.kind,
+                pk=hit.pk,
+                language=item.language,
+                title=item.title,
+                url=item.url,
+                snippet=highlight(item.text, item.language, terms, query.prefix),
+                score=round(hit.score, 4),
+                kind_label=doc_type.label,
+                meta=item.meta,
+            )
+        )
+    return out, refused
+
+
+def log_search(user: Any, text: str, surface: str, results: int) -> int:
+    normalized = " ".join(w for w, _, _ in words(text))[:200]
+    entry = SearchLog.objects.create(
+        text=text[:200],
+        normalized=normalized or fold(text)[:200],
+        surface=surface[:20],
+        results=results,
+        staff=bool(getattr(user, "is_authenticated", False)),
+    )
+    return entry.pk

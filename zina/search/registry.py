@@ -1,0 +1,107 @@
+"""What each app puts in the search index.
+
+An app's ``search.py`` registers a :class:`DocType`: how to build index documents from its
+rows (text by weight class, the access tokens its visibility rule reads, facet values), the
+visibility :class:`~zina.core.rules.Rule` for a user (the same rule its ``visible_to`` uses),
+which objects' changes touch which documents, and how to show permission-checked hits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+
+from zina.core.rules import Rule
+
+# Weight classes of text, highest first: title; symptoms, keywords and summaries; body.
+WEIGHTS = {"title": 3.0, "summary": 1.6, "body": 1.0}
+
+
+@dataclass
+class IndexDoc:
+    """One document in the index: a row (``kind:pk``) in one language."""
+
+    kind: str
+    pk: int
+    language: str
+    title: str
+    summary: str = ""
+    body: str = ""
+    acl: set[str] = field(default_factory=set)
+    type: str = ""
+    state: str = ""
+    audience: str = ""
+    institution: int = 0
+    services: Sequence[int] = ()
+    date: datetime | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.pk}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.pk}:{self.language}"
+
+
+@dataclass
+class Shown:
+    """A permission-checked hit, ready to show: title, link and the text to cut snippets from."""
+
+    title: str
+    url: str
+    text: str
+    language: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DocType:
+    kind: str
+    label: Any
+    model: type[models.Model]
+    # Index documents for these primary keys (rows gone or not indexable yield nothing).
+    build: Callable[[Sequence[int]], Iterable[IndexDoc]]
+    # The visibility rule for a user (superusers and inactive users are handled by search).
+    rule: Callable[[Any], Rule]
+    # Hits the user may see, checked against the database: pk → what to show.
+    show: Callable[[Any, Sequence[tuple[int, str]]], dict[tuple[int, str], Shown]]
+    # Objects whose audited changes touch documents of this kind: model → obj → pks.
+    sources: dict[type[models.Model], Callable[[Any], Iterable[int]]] = field(default_factory=dict)
+    # Labels for values of the ``type`` / ``state`` / ``audience`` facets.
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def all_pks(self) -> models.QuerySet[Any]:
+        return self.model._default_manager.order_by("pk").values_list("pk", flat=True)
+
+
+_doc_types: dict[str, DocType] = {}
+
+
+def register(doc_type: DocType) -> None:
+    _doc_types[doc_type.kind] = doc_type
+
+
+def doc_types() -> dict[str, DocType]:
+    return dict(_doc_types)
+
+
+def get(kind: str) -> DocType:
+    return _doc_types[kind]
+
+
+def refs_touched_by(obj: models.Model) -> set[str]:
+    """Document refs (``kind:pk``) that a change of ``obj`` may alter."""
+    refs: set[str] = set()
+    concrete = type(obj)._meta.concrete_model or type(obj)
+    for doc_type in _doc_types.values():
+        if concrete is doc_type.model:
+            refs.add(f"{doc_type.kind}:{obj.pk}")
+        source = doc_type.sources.get(concrete)
+        if source is not None:
+            refs.update(f"{doc_type.kind}:{pk}" for pk in source(obj) if pk)
+    return refs

@@ -1,0 +1,43 @@
+"""Highlighted snippets cut from the original text (after the permission check)."""
+
+from __future__ import annotations
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .analyzer import analyze, fold, normalize
+
+
+def highlight(
+    text: str, language: str, terms: set[str], prefix: str = "", width: int = 240
+) -> SafeString:
+    """The passage of ``text`` with the most query terms, matches in ``<mark>``; HTML-escaped.
+    Without matches, the beginning of the text."""
+    text = normalize(" ".join(text.split()))
+    spans = [
+        (t.start, t.end)
+        for t in analyze(text, language)
+        if t.term in terms or (prefix and fold(text[t.start : t.end]).startswith(prefix))
+    ]
+    if not spans:
+        cut = text[:width]
+        return mark_safe(escape(cut) + ("…" if len(text) > width else ""))  # noqa: S308
+    best_start, best_count = spans[0][0], 0
+    for i, (start, _) in enumerate(spans):
+        count = sum(1 for s, e in spans[i:] if e <= start + width)
+        if count > best_count:
+            best_start, best_count = start, count
+    begin = max(0, best_start - width // 4)
+    if begin:
+        space = text.rfind(" ", 0, begin)
+        begin = space + 1 if space >= 0 and begin - space < 20 else begin
+    end = min(len(text), begin + width)
+    parts = ["…" if begin else ""]
+    cursor = begin
+    for start, stop in spans:
+        if start < cursor or stop > end:
+            continue
+        parts += [escape(text[cursor:start]), "<mark>", escape(text[start:stop]), "</mark>"]
+        cursor = stop
+    parts += [escape(text[cursor:end]), "…" if end < len(text) else ""]
+    return mark_safe("".join(parts))  # noqa: S308  (every piece of text is escaped)
