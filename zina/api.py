@@ -12,6 +12,7 @@ from zina.accounts.api import router as accounts_router
 from zina.accounts.api_auth import Login, TokenAuth
 from zina.catalog.api import router as catalog_router
 from zina.knowledge.api import router as knowledge_router
+from zina.search.api import router as search_router
 
 api = NinjaAPI(
     title="Zina API",
@@ -60,3 +61,4 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 api.add_router("/", accounts_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/knowledge", knowledge_router)
+api.add_router("/search", search_router)

@@ -26,6 +26,17 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _own_search_index(settings: Any, tmp_path_factory: Any) -> Any:
+    """Each test gets its own (lazily built) search index and outbox cursor: database rows
+    and outbox ids are rolled back between tests, an index on disk would not be."""
+    from zina.search.indexer import forget_engines
+
+    settings.ZINA_INDEX_DIR = tmp_path_factory.mktemp("search") / "index"
+    yield
+    forget_engines()
+
+
 @pytest.fixture
 def superuser(db: Any) -> User:
     """An installation administrator; the actor behind every fixture write."""

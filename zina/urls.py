@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("zina.accounts.urls")),
     path("catalog/", include("zina.catalog.urls")),
     path("knowledge/", include("zina.knowledge.urls")),
+    path("search/", include("zina.search.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

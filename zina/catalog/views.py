@@ -28,6 +28,7 @@ from zina.accounts.views import AuthedRequest
 from zina.core.forms import paginate, submit
 from zina.core.history import history_for
 from zina.core.permissions import can, require
+from zina.search.queries import ranked_ids
 
 from . import operations as ops
 from . import transfer
@@ -83,11 +84,8 @@ def service_list(request: HttpRequest) -> HttpResponse:
     f = _filters(request)
     qs = Service.objects.visible_to(request.user).select_related("institution")
     if f["q"]:
-        qs = qs.filter(
-            Q(name__icontains=f["q"])
-            | Q(identifier__icontains=f["q"])
-            | Q(name_en__icontains=f["q"])
-        )
+        ids = ranked_ids(request.user, f["q"], "service")
+        qs = qs.filter(Q(pk__in=ids) | Q(identifier__iexact=f["q"]))
     if f["institution"]:
         qs = qs.filter(institution__code=f["institution"])
     if f["category"]:
@@ -126,7 +124,8 @@ def resource_list(request: AuthedRequest) -> HttpResponse:
     f = _filters(request)
     qs = Resource.objects.visible_to(request.user).select_related("institution")
     if f["q"]:
-        qs = qs.filter(Q(name__icontains=f["q"]) | Q(identifier__icontains=f["q"]))
+        ids = ranked_ids(request.user, f["q"], "resource")
+        qs = qs.filter(Q(pk__in=ids) | Q(identifier__iexact=f["q"]))
     if f["institution"]:
         qs = qs.filter(institution__code=f["institution"])
     if f["type"]:

@@ -29,15 +29,16 @@ def _current(revisions: Iterable[ArticleRevision]) -> dict[str, ArticleRevision]
     return chosen
 
 
-def _tokens(article: Article, revisions: Sequence[ArticleRevision]) -> set[str]:
+def _tokens(article: Any, revisions: Sequence[ArticleRevision]) -> set[str]:
+    """The access tokens ``article_rule`` reads (``live`` is added per language)."""
     tokens = {f"aud:{article.audience}", f"inst:{article.institution_id}"}
-    tokens |= {f"reach:{i}" for i in [article.institution_id, *article.shared_ids]}
+    tokens |= {f"reach:{i.pk}" for i in article.shared_list} | {f"reach:{article.institution_id}"}
     if article.shared_with_all:
         tokens.add("reach:*")
     if article.archived_at:
         tokens.add("archived")
-    tokens |= {f"svc:{s}" for s in article.service_ids}
-    tokens |= {f"res:{r}" for r in article.resource_ids}
+    tokens |= {f"svc:{s.pk}" for s in article.service_list}
+    tokens |= {f"res:{r.pk}" for r in article.resource_list}
     if article.owner_id:
         tokens.add(f"owner:{article.owner_id}")
     tokens |= {f"author:{r.author_id}" for r in revisions if r.author_id}
@@ -53,9 +54,7 @@ def build(pks: Sequence[int]) -> Iterable[IndexDoc]:
     )
     for article in articles:
         revisions = list(article.revisions.all())
-        article.shared_ids = [i.pk for i in article.shared_list]  # type: ignore[attr-defined]
-        article.service_ids = [s.pk for s in article.service_list]  # type: ignore[attr-defined]
-        article.resource_ids = [r.pk for r in article.resource_list]  # type: ignore[attr-defined]
+        services = [s.pk for s in article.service_list]
         tokens = _tokens(article, revisions)
         for language, rev in _current(revisions).items():
             yield IndexDoc(
@@ -70,7 +69,7 @@ def build(pks: Sequence[int]) -> Iterable[IndexDoc]:
                 state=rev.state,
                 audience=article.audience,
                 institution=article.institution_id,
-                services=article.service_ids,  # type: ignore[attr-defined]
+                services=services,
                 date=rev.updated_at,
             )
 
@@ -80,13 +79,12 @@ def show(user: Any, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], Sh
     articles = {a.pk: a for a in Article.objects.visible_to(user).filter(pk__in=pks)}
     revisions = ArticleRevision.objects.visible_to(user).filter(article_id__in=articles)
     per_article: dict[int, list[ArticleRevision]] = {}
-    for rev in revisions:
-        per_article.setdefault(rev.article_id, []).append(rev)
+    for revision in revisions:
+        per_article.setdefault(revision.article_id, []).append(revision)
     shown: dict[tuple[int, str], Shown] = {}
     for pk, language in keys:
         article = articles.get(pk)
-        current = _current(per_article.get(pk, []))
-        rev = current.get(language)
+        rev = _current(per_article.get(pk, [])).get(language)
         if article is None or rev is None:
             continue
         shown[(pk, language)] = Shown(

@@ -21,6 +21,7 @@ from zina.catalog.models import Resource, Service
 from zina.core.forms import add_operation_errors, paginate, submit
 from zina.core.history import history_for
 from zina.core.permissions import can, require
+from zina.search.queries import ranked_ids
 
 from . import operations as ops
 from .choices import TEMPLATES, ArticleRelationKind, ArticleType, Audience, State
@@ -65,8 +66,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
     }
     qs = _articles(user)
     if f["q"]:
-        titles = ArticleRevision.objects.visible_to(user).filter(title__icontains=f["q"])
-        qs = qs.filter(pk__in=titles.values("article_id"))
+        qs = qs.filter(pk__in=ranked_ids(user, f["q"], "article"))
     if f["type"]:
         qs = qs.filter(type=f["type"])
     if f["audience"]:
@@ -129,7 +129,8 @@ def article_create(request: AuthedRequest) -> HttpResponse:
         data, institutions=institutions, initial={"language": translation.get_language()}
     )
     settings = _settings_form(request, data)
-    text = ArticleTextForm(data)
+    # A knowledge gap or a ticket can start an article with its title filled in.
+    text = ArticleTextForm(data, initial={"title": request.GET.get("title", "")[:300]})
     revision = submit(
         request,
         [new, settings, text],

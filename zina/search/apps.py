@@ -12,7 +12,7 @@ class SearchConfig(AppConfig):
     def ready(self) -> None:
         from zina.core import audit
 
-        from . import indexer
+        from . import indexer, navigation  # noqa: F401  (registration)
 
         autodiscover_modules("search")
         audit.observe(indexer.observe_audited)

@@ -335,13 +335,13 @@ class TantivyEngine:
                 stored = searcher.doc(address)
                 hits.append(
                     Hit(
-                        kind=stored.get_first("kind"),
-                        pk=int(pk),
-                        language=stored.get_first("lang"),
+                        kind=str(stored.get_first("kind")),
+                        pk=int(pk or 0),
+                        language=str(stored.get_first("lang")),
                         score=float(score) if query.has_text else 0.0,
                     )
                 )
-        result = Result(hits=hits, total=found.count or 0)
+        result = Result(hits=hits, total=getattr(found, "count", None) or 0)
         if query.facets:
             result.facets = self._facets(searcher, compiled)
         return result
@@ -377,7 +377,7 @@ class TantivyEngine:
         )
         counts: dict[int, int] = {}
         for pk in searcher.fast_field_values("pk", [a for _, a in found.hits]):
-            counts[int(pk)] = counts.get(int(pk), 0) + 1
+            counts[int(pk or 0)] = counts.get(int(pk or 0), 0) + 1
         return counts
 
     def num_docs(self) -> int:

@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -287,3 +288,49 @@ def _background_rebuild() -> None:
 
 def rebuilding() -> bool:
     return _rebuilding.is_set()
+
+
+def compare() -> dict[str, tuple[set[int], set[int], set[int]]]:
+    """Per kind: rows missing from the index, documents whose rows are gone, and rows whose
+    number of documents (languages) differs from what the database would index now."""
+    eng = engine()
+    report = {}
+    for kind, doc_type in registry.doc_types().items():
+        indexed = eng.refs(kind)
+        in_db = set(doc_type.all_pks())
+        missing = in_db - set(indexed)
+        extra = set(indexed) - in_db
+        expected: dict[int, int] = {}
+        present = sorted(in_db & set(indexed))
+        for i in range(0, len(present), 1000):
+            for doc in doc_type.build(present[i : i + 1000]):
+                expected[doc.pk] = expected.get(doc.pk, 0) + 1
+        stale = {pk for pk in present if expected.get(pk, 0) != indexed[pk]}
+        report[kind] = (missing, extra, stale)
+    return report
+
+
+def repair(refs: set[str]) -> int:
+    """Re-index these documents from the database now (and delete what is gone)."""
+    with _writer_lock(True):
+        docs, deletes = build_docs(refs)
+        engine().write(docs, deletes)
+    return len(refs)
+
+
+def follow(interval: float = 2.0, stop: threading.Event | None = None) -> None:
+    """Keep this node's index current (run by ``zina worker`` in a thread)."""
+    from django.db import close_old_connections
+
+    stop = stop or threading.Event()
+    last_prune = 0.0
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            catch_up(blocking=True)
+            if time.monotonic() - last_prune > 3600:
+                prune_outbox()
+                last_prune = time.monotonic()
+        except Exception:
+            log.exception("search indexer")
+        stop.wait(interval)

@@ -9,7 +9,7 @@ index query, less any hit the database check refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -145,7 +145,7 @@ def search(
     text: str,
     *,
     kinds: Sequence[str] | None = None,
-    filters: dict[str, Sequence[Any]] | None = None,
+    filters: Mapping[str, Sequence[Any]] | None = None,
     since_days: int | None = None,
     page: int = 1,
     per_page: int = 20,
@@ -245,3 +245,22 @@ def log_search(user: Any, text: str, surface: str, results: int) -> int:
         staff=bool(getattr(user, "is_authenticated", False)),
     )
     return entry.pk
+
+
+def ranked_ids(user: Any, text: str, kind: str, limit: int = 500) -> list[int]:
+    """Primary keys of the best ``limit`` rows of one kind the user may see, for lists that
+    filter by words (their own order and paging stay)."""
+    results = search(user, text, kinds=[kind], per_page=limit, as_you_type=True)
+    return list(dict.fromkeys(hit.pk for hit in results.hits))
+
+
+# Kinds that are the knowledge itself or the catalog; the rest (tickets) are "similar work".
+NOT_SIMILAR = ("article", "service", "resource")
+
+
+def suggestions(user: Any, text: str, k: int = 5) -> tuple[Results, Results | None]:
+    """For text being typed (a ticket's subject and description): the top ``k`` articles, and
+    similar tickets (possible duplicates) once tickets are indexed."""
+    articles = search(user, text, kinds=["article"], per_page=k, as_you_type=True)
+    others = [kind for kind in registry.doc_types() if kind not in NOT_SIMILAR]
+    return articles, (search(user, text, kinds=others, per_page=k) if others else None)

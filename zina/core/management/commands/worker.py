@@ -1,5 +1,6 @@
 """``zina worker``: run background tasks (django.tasks on the database backend)."""
 
+import threading
 from typing import Any
 
 from django.core.management import call_command
@@ -16,8 +17,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from zina.knowledge.tasks import schedule_review_reminders
+        from zina.search import indexer
 
         schedule_review_reminders()  # the daily review reminders keep themselves scheduled
+        # This node's search index follows the outbox (each node keeps its own cursor).
+        threading.Thread(target=indexer.follow, name="zina-indexer", daemon=True).start()
         call_command(
             "db_worker",
             batch=options["batch"],

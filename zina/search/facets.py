@@ -1,0 +1,98 @@
+"""Reading filters from a query string and labelling facet counts for display.
+
+Labels for services and institutions are read through ``visible_to``; a value the user may
+not see is never named (its count already excludes what they may not see).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from zina.accounts.models import Institution
+from zina.catalog.models import Service
+
+from . import registry
+from .queries import FILTERS, SINCE_DAYS
+
+TITLES = {
+    "kind": _("Kind"),
+    "type": _("Type"),
+    "services": _("Service"),
+    "institution": _("Institution"),
+    "state": _("State"),
+    "audience": _("Audience"),
+}
+AUDIENCES = {"public": _("public"), "internal": _("internal")}
+
+
+@dataclass
+class Option:
+    value: str
+    label: Any
+    count: int
+    selected: bool
+    href: str
+
+
+@dataclass
+class Group:
+    name: str
+    title: Any
+    options: list[Option]
+
+
+def read_filters(params: QueryDict) -> tuple[dict[str, list[Any]], int | None]:
+    filters: dict[str, list[Any]] = {}
+    for name in FILTERS:
+        values: list[Any] = [v for v in params.getlist(name) if v][:20]
+        if name in ("institution", "services"):
+            values = [int(v) for v in values if v.isdigit()]
+        if values:
+            filters[name] = values
+    since = params.get("since", "")
+    return filters, (int(since) if since.isdigit() and int(since) in SINCE_DAYS else None)
+
+
+def _labels(user: Any, name: str, values: list[str]) -> dict[str, Any]:
+    if name == "kind":
+        types = registry.doc_types()
+        return {v: types[v].label for v in values if v in types}
+    if name in ("services", "institution"):
+        model = Service if name == "services" else Institution
+        ids = [int(v) for v in values if v.isdigit()]
+        return {str(o.pk): str(o) for o in model.objects.visible_to(user).filter(pk__in=ids)}
+    labels: dict[str, Any] = dict(AUDIENCES) if name == "audience" else {}
+    for doc_type in registry.doc_types().values():
+        labels.update(doc_type.labels.get(name, {}))
+    return {v: labels.get(v, v) for v in values if v != "-"}
+
+
+def _toggle(params: QueryDict, name: str, value: str) -> str:
+    """The query string with ``name=value`` added, or removed when it is there."""
+    toggled = params.copy()
+    toggled.pop("page", None)
+    values = toggled.getlist(name)
+    toggled.setlist(
+        name, [v for v in values if v != value] if value in values else [*values, value]
+    )
+    return "?" + toggled.urlencode()
+
+
+def facet_groups(user: Any, facets: dict[str, dict[str, int]], params: QueryDict) -> list[Group]:
+    groups = []
+    for name, title in TITLES.items():
+        counts = facets.get(name, {})
+        labels = _labels(user, name, list(counts))
+        selected = set(params.getlist(name))
+        options = [
+            Option(value, labels[value], count, value in selected, _toggle(params, name, value))
+            for value, count in sorted(counts.items(), key=lambda kv: -kv[1])
+            if value in labels and value != "0"
+        ]
+        if options:
+            groups.append(Group(name, title, options))
+    return groups
