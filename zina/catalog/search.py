@@ -6,12 +6,11 @@ The access tokens are those ``service_rule`` and ``resource_rule`` read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from zina.search.registry import DocType, IndexDoc, Shown, register
+from zina.search.registry import DocType, IndexDoc, register
 
 from .choices import ResourceType, Status
 from .models import Resource, Service
@@ -44,26 +43,9 @@ def build_services(pks: Sequence[int]) -> Iterable[IndexDoc]:
                 institution=service.institution_id,
                 services=[service.pk],
                 date=service.updated_at,
+                url=reverse("catalog:service_detail", args=[service.pk]),
+                meta={"identifier": service.identifier, "state": service.get_status_display()},
             )
-
-
-def show_services(user: Any, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], Shown]:
-    found = Service.objects.visible_to(user).filter(pk__in={pk for pk, _ in keys})
-    services = {s.pk: s for s in found}
-    shown = {}
-    for pk, language in keys:
-        service = services.get(pk)
-        if service is None or language not in _service_texts(service):
-            continue
-        name, description = _service_texts(service)[language]
-        shown[(pk, language)] = Shown(
-            title=name,
-            url=reverse("catalog:service_detail", args=[pk]),
-            text=description or service.category,
-            language=language,
-            meta={"identifier": service.identifier, "state": service.get_status_display()},
-        )
-    return shown
 
 
 def build_resources(pks: Sequence[int]) -> Iterable[IndexDoc]:
@@ -81,23 +63,9 @@ def build_resources(pks: Sequence[int]) -> Iterable[IndexDoc]:
             audience="internal",
             institution=resource.institution_id,
             date=resource.updated_at,
+            url=reverse("catalog:resource_detail", args=[resource.pk]),
+            meta={"identifier": resource.identifier, "type": resource.get_type_display()},
         )
-
-
-def show_resources(user: Any, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], Shown]:
-    found = Resource.objects.visible_to(user).filter(pk__in={pk for pk, _ in keys})
-    resources = {r.pk: r for r in found}
-    return {
-        (pk, language): Shown(
-            title=resources[pk].name,
-            url=reverse("catalog:resource_detail", args=[pk]),
-            text=resources[pk].description,
-            language=language,
-            meta={"identifier": resources[pk].identifier, "type": resources[pk].get_type_display()},
-        )
-        for pk, language in keys
-        if pk in resources
-    }
 
 
 register(
@@ -107,7 +75,6 @@ register(
         model=Service,
         build=build_services,
         rule=service_rule,
-        show=show_services,
         labels={"state": dict(Status.choices)},
     )
 )
@@ -118,7 +85,6 @@ register(
         model=Resource,
         build=build_resources,
         rule=resource_rule,
-        show=show_resources,
         labels={"type": dict(ResourceType.choices), "state": dict(Status.choices)},
     )
 )

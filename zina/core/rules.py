@@ -22,6 +22,11 @@ class Rule:
     def q(self) -> Q:
         raise NotImplementedError
 
+    def matches(self, tokens: set[str] | frozenset[str]) -> bool:
+        """Does a row carrying these access tokens pass? (The index's reading of the rule,
+        evaluated on tokens freshly computed from the database.)"""
+        raise NotImplementedError
+
     def __and__(self, other: Rule) -> Rule:
         return All((self, other))
 
@@ -42,6 +47,9 @@ class Leaf(Rule):
     def q(self) -> Q:
         return self.where if self.tokens else NOTHING
 
+    def matches(self, tokens: set[str] | frozenset[str]) -> bool:
+        return not self.tokens.isdisjoint(tokens)
+
 
 @dataclass(frozen=True)
 class All(Rule):
@@ -52,6 +60,9 @@ class All(Rule):
         for part in self.parts:
             result &= part.q()
         return result
+
+    def matches(self, tokens: set[str] | frozenset[str]) -> bool:
+        return all(part.matches(tokens) for part in self.parts)
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,9 @@ class AnyOf(Rule):
             result |= part.q()
         return result
 
+    def matches(self, tokens: set[str] | frozenset[str]) -> bool:
+        return any(part.matches(tokens) for part in self.parts)
+
 
 @dataclass(frozen=True)
 class Not(Rule):
@@ -72,10 +86,16 @@ class Not(Rule):
     def q(self) -> Q:
         return ~self.part.q()
 
+    def matches(self, tokens: set[str] | frozenset[str]) -> bool:
+        return not self.part.matches(tokens)
+
 
 class Everything(Rule):
     def q(self) -> Q:
         return Q()
+
+    def matches(self, tokens: set[str] | frozenset[str]) -> bool:
+        return True
 
 
 def leaf(where: Q, tokens: Iterable[str]) -> Leaf:

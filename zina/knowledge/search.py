@@ -14,7 +14,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from zina.search.registry import DocType, IndexDoc, Shown, register
+from zina.search.registry import DocType, IndexDoc, register
 
 from .choices import ArticleType, Audience, State
 from .models import Article, ArticleRevision
@@ -71,35 +71,13 @@ def build(pks: Sequence[int]) -> Iterable[IndexDoc]:
                 institution=article.institution_id,
                 services=services,
                 date=rev.updated_at,
+                url=reverse("knowledge:article_detail", args=[article.pk]),
+                meta={
+                    "type": article.get_type_display(),
+                    "audience": article.get_audience_display(),
+                    "state": rev.get_state_display(),
+                },
             )
-
-
-def show(user: Any, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], Shown]:
-    pks = {pk for pk, _ in keys}
-    articles = {a.pk: a for a in Article.objects.visible_to(user).filter(pk__in=pks)}
-    revisions = ArticleRevision.objects.visible_to(user).filter(article_id__in=articles)
-    per_article: dict[int, list[ArticleRevision]] = {}
-    for revision in revisions:
-        per_article.setdefault(revision.article_id, []).append(revision)
-    shown: dict[tuple[int, str], Shown] = {}
-    for pk, language in keys:
-        article = articles.get(pk)
-        rev = _current(per_article.get(pk, [])).get(language)
-        if article is None or rev is None:
-            continue
-        shown[(pk, language)] = Shown(
-            title=rev.title,
-            url=reverse("knowledge:article_detail", args=[pk]),
-            text="\n".join(t for t in (rev.symptoms, rev.resolution, rev.body, rev.cause) if t),
-            language=language,
-            meta={
-                "type": article.get_type_display(),
-                "audience": article.get_audience_display(),
-                "state": rev.get_state_display(),
-                "live": rev.is_live,
-            },
-        )
-    return shown
 
 
 register(
@@ -109,7 +87,6 @@ register(
         model=Article,
         build=build,
         rule=article_rule,
-        show=show,
         sources={ArticleRevision: lambda rev: [rev.article_id]},
         labels={
             "type": dict(ArticleType.choices),

@@ -362,12 +362,14 @@ class TantivyEngine:
             }
         return facets
 
-    def count_terms(self, field_name: str, term: str) -> int:
-        return int(self.index.searcher().doc_freq(field_name, term))
-
-    def words_with_prefix(self, prefix: str, limit: int = 2000) -> list[tuple[str, int]]:
-        """Indexed surface words starting with ``prefix``, most frequent first."""
-        return self.index.searcher().terms_with_prefix("words", prefix, limit=limit)
+    def words_with_prefix(
+        self, prefix: str, rule: Rule, limit: int = 2000
+    ) -> list[tuple[str, int]]:
+        """Surface words starting with ``prefix`` in documents ``rule`` lets through, most
+        frequent first (counted in those documents only, so nothing hidden is suggested)."""
+        return self.index.searcher().terms_with_prefix(
+            "words", prefix, filter_query=self._rule(rule), limit=limit
+        )
 
     def refs(self, kind: str) -> dict[int, int]:
         """Primary keys of one kind in the index, with their number of documents."""

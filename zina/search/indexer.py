@@ -27,6 +27,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from zina.core.db import bulk_insert
+
 from . import registry
 from .engine import IndexUnavailable, TantivyEngine
 from .models import IndexOutbox
@@ -62,10 +64,11 @@ def forget_engines() -> None:
 
 def touch(refs: Iterable[str]) -> None:
     """Record that these documents changed; call inside the change's transaction."""
-    rows = [IndexOutbox(ref=ref) for ref in sorted(set(refs))]
+    now = timezone.now()
+    rows = [[ref, now] for ref in sorted(set(refs))]
     if not rows:
         return
-    IndexOutbox.objects.bulk_create(rows)
+    bulk_insert(IndexOutbox, ["ref", "created_at"], rows)
     if getattr(settings, "ZINA_SEARCH_IMMEDIATE", True):
         transaction.on_commit(_apply_after_commit)
 

@@ -42,6 +42,7 @@ class Found:
     score: float
     kind_label: Any
     meta: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
 
 
 @dataclass
@@ -81,16 +82,24 @@ def parse(text: str, *, as_you_type: bool = False) -> Query:
     return query
 
 
-def rule_for(user: Any, kinds: Sequence[str]) -> Rule:
-    """What ``user`` may see of these kinds, as an index filter."""
+def kind_rules(user: Any, kinds: Sequence[str]) -> dict[str, Rule]:
+    """What ``user`` may see of each kind: its visibility rule, for documents of that kind."""
     if user is not None and getattr(user, "is_authenticated", False) and not user.is_active:
-        return leaf(NOTHING, [])
-    parts: list[Rule] = []
-    for kind in kinds:
-        doc_type = registry.get(kind)
-        own = Everything() if is_superuser(user) else doc_type.rule(user)
-        parts.append(All((leaf(NOTHING, [f"kind:{kind}"]), own)))
-    return AnyOf(tuple(parts))
+        return {kind: leaf(NOTHING, []) for kind in kinds}
+    return {
+        kind: All(
+            (
+                leaf(NOTHING, [f"kind:{kind}"]),
+                Everything() if is_superuser(user) else registry.get(kind).rule(user),
+            )
+        )
+        for kind in kinds
+    }
+
+
+def rule_for(user: Any, kinds: Sequence[str]) -> Rule:
+    """What ``user`` may see of these kinds, as one index filter."""
+    return AnyOf(tuple(kind_rules(user, kinds).values()))
 
 
 def _terms(query: Query) -> set[str]:
@@ -117,18 +126,23 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-def did_you_mean(text: str) -> str:
-    """The query with unknown words replaced by the nearest indexed words, or ''."""
+def did_you_mean(text: str, rule: Rule) -> str:
+    """The query with unknown words replaced by the nearest words of documents the rule lets
+    the user see, or ''."""
     eng = indexer.engine()
     changed = False
     out: list[str] = []
     for word, _, _ in words(text):
-        if len(word) < 4 or word in STOP_WORDS["lv"] or eng.count_terms("words", word):
+        if len(word) < 4 or word in STOP_WORDS["lv"]:
+            out.append(word)
+            continue
+        candidates = eng.words_with_prefix(word[:2], rule)
+        if any(candidate == word for candidate, _ in candidates):
             out.append(word)
             continue
         limit = 1 if len(word) <= 5 else 2
         best: tuple[int, int, str] | None = None
-        for candidate, freq in eng.words_with_prefix(word[:2]):
+        for candidate, freq in candidates:
             distance = _edit_distance(word, candidate, limit)
             if distance <= limit and (best is None or (distance, -freq) < best[:2]):
                 best = (distance, -freq, candidate)
@@ -159,7 +173,8 @@ def search(
     text = text.strip()[:500]
     kinds = [k for k in (kinds or registry.doc_types()) if k in registry.doc_types()]
     query = parse(text, as_you_type=as_you_type)
-    query.rule = rule_for(user, kinds)
+    rules = kind_rules(user, kinds)
+    query.rule = AnyOf(tuple(rules.values()))
     query.filters = {k: list(v) for k, v in (filters or {}).items() if k in FILTERS and v}
     if since_days:
         query.since_ts = int((timezone.now() - timedelta(days=since_days)).timestamp())
@@ -173,7 +188,7 @@ def search(
         eng = indexer.engine()
         found = eng.search(query)
         if found.total == 0 and query.has_text:
-            results.did_you_mean = did_you_mean(text)
+            results.did_you_mean = did_you_mean(text, query.rule)
             query.fuzzy = True
             found = eng.search(query)
             results.approximate = found.total > 0
@@ -195,44 +210,58 @@ def search(
             surface=surface,
         )
     results.facets = found.facets
-    results.hits, refused = _show(user, found.hits, query)
+    results.hits, refused = _show(user, found.hits, query, rules)
     results.total = max(0, found.total - refused)
     if surface:
         results.log_id = log_search(user, text, surface, results.total)
     return results
 
 
-def _show(user: Any, hits: Sequence[Any], query: Query) -> tuple[list[Found], int]:
+def checked(
+    user: Any, keys: Sequence[tuple[str, int, str]], rules: dict[str, Rule] | None = None
+) -> dict[tuple[str, int, str], Found]:
+    """The hits (kind, pk, language) the user may see, from documents built afresh from the
+    database and passed through the same visibility rule as ``visible_to`` — so an index
+    that lags never shows what the database now hides."""
+    by_kind: dict[str, set[int]] = {}
+    for kind, pk, _ in keys:
+        by_kind.setdefault(kind, set()).add(pk)
+    found: dict[tuple[str, int, str], Found] = {}
+    for kind, pks in by_kind.items():
+        doc_type = registry.get(kind)
+        rule = (rules or {}).get(kind) or rule_for(user, [kind])
+        for doc in doc_type.build(sorted(pks)):
+            if rule.matches(doc.acl | {f"kind:{kind}"}):
+                found[(kind, doc.pk, doc.language)] = Found(
+                    kind=kind,
+                    pk=doc.pk,
+                    language=doc.language,
+                    title=doc.title,
+                    url=doc.url,
+                    snippet=SafeString(""),
+                    score=0.0,
+                    kind_label=doc_type.label,
+                    meta=doc.meta,
+                    text=f"{doc.summary}\n{doc.body}",
+                )
+    return found
+
+
+def _show(
+    user: Any, hits: Sequence[Any], query: Query, rules: dict[str, Rule]
+) -> tuple[list[Found], int]:
     """Hits the database lets ``user`` see, with snippets; and how many it refused."""
-    by_kind: dict[str, list[tuple[int, str]]] = {}
-    for hit in hits:
-        by_kind.setdefault(hit.kind, []).append((hit.pk, hit.language))
-    shown: dict[str, dict[tuple[int, str], registry.Shown]] = {
-        kind: registry.get(kind).show(user, keys) for kind, keys in by_kind.items()
-    }
+    allowed = checked(user, [(h.kind, h.pk, h.language) for h in hits], rules)
     terms = _terms(query)
     out: list[Found] = []
-    refused = 0
     for hit in hits:
-        item = shown.get(hit.kind, {}).get((hit.pk, hit.language))
+        item = allowed.get((hit.kind, hit.pk, hit.language))
         if item is None:
-            refused += 1
             continue
-        doc_type = registry.get(hit.kind)
-        out.append(
-            Found(
-                kind=hit.kind,
-                pk=hit.pk,
-                language=item.language,
-                title=item.title,
-                url=item.url,
-                snippet=highlight(item.text, item.language, terms, query.prefix),
-                score=round(hit.score, 4),
-                kind_label=doc_type.label,
-                meta=item.meta,
-            )
-        )
-    return out, refused
+        item.score = round(hit.score, 4)
+        item.snippet = highlight(item.text, item.language, terms, query.prefix)
+        out.append(item)
+    return out, len(hits) - len(out)
 
 
 def log_search(user: Any, text: str, surface: str, results: int) -> int:

@@ -3,7 +3,8 @@
 An app's ``search.py`` registers a :class:`DocType`: how to build index documents from its
 rows (text by weight class, the access tokens its visibility rule reads, facet values), the
 visibility :class:`~zina.core.rules.Rule` for a user (the same rule its ``visible_to`` uses),
-which objects' changes touch which documents, and how to show permission-checked hits.
+and which objects' changes touch which documents. Hits are shown from documents built afresh
+from the database and checked with the same rule.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class IndexDoc:
     institution: int = 0
     services: Sequence[int] = ()
     date: datetime | None = None
+    # For showing a hit (not indexed): where it opens, and a few labelled facts.
+    url: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -46,17 +50,6 @@ class IndexDoc:
     @property
     def key(self) -> str:
         return f"{self.kind}:{self.pk}:{self.language}"
-
-
-@dataclass
-class Shown:
-    """A permission-checked hit, ready to show: title, link and the text to cut snippets from."""
-
-    title: str
-    url: str
-    text: str
-    language: str
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,8 +61,6 @@ class DocType:
     build: Callable[[Sequence[int]], Iterable[IndexDoc]]
     # The visibility rule for a user (superusers and inactive users are handled by search).
     rule: Callable[[Any], Rule]
-    # Hits the user may see, checked against the database: pk → what to show.
-    show: Callable[[Any, Sequence[tuple[int, str]]], dict[tuple[int, str], Shown]]
     # Objects whose audited changes touch documents of this kind: model → obj → pks.
     sources: dict[type[models.Model], Callable[[Any], Iterable[int]]] = field(default_factory=dict)
     # Labels for values of the ``type`` / ``state`` / ``audience`` facets.

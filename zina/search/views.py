@@ -82,8 +82,7 @@ def click(request: HttpRequest, log_id: int, kind: str, pk: int, rank: int) -> H
         raise Http404
     search = get_object_or_404(SearchLog, pk=log_id)
     language = request.GET.get("lang", "lv")[:5]
-    shown = registry.get(kind).show(request.user, [(pk, language)])
-    item = shown.get((pk, language))
+    item = queries.checked(request.user, [(kind, pk, language)]).get((kind, pk, language))
     if item is None:
         raise Http404
     SearchClick.objects.create(search=search, kind=kind, object_id=pk, rank=min(rank, 10_000))

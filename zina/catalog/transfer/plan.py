@@ -21,6 +21,7 @@ from zina.core.db import bulk_insert
 from zina.core.middleware import current_request_id
 from zina.core.models import AuditEvent
 from zina.core.permissions import can
+from zina.search.indexer import touch
 
 from ..choices import Priority
 from ..graph import find_cycle
@@ -653,6 +654,9 @@ def apply(plan: Plan, progress: Any = None) -> None:
     _apply_sla(plan, service_ids, services, event)
     _apply_owners(plan, services, resources, service_ids, resource_ids)
     bulk_insert(AuditEvent, AUDIT_FIELDS, events)
+    # The bulk audit bypasses the audit observer: tell the search index what changed.
+    kinds = {content_types[Service]: "service", content_types[Resource]: "resource"}
+    touch(f"{kinds[e[4]]}:{e[5]}" for e in events if e[4] in kinds)
 
 
 def _ids(model: type[Service] | type[Resource], plan: Plan) -> dict[Key, int]:
