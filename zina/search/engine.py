@@ -94,6 +94,18 @@ class IndexUnavailable(Exception):
     """The index is missing, corrupt or of another schema: it must be rebuilt."""
 
 
+def is_damage(exc: BaseException) -> bool:
+    """Did the engine fail because its files are damaged (rather than because of a query)?
+    Tantivy reports missing or unreadable files as ValueError/OSError and panics on some
+    scribbled ones."""
+    if type(exc).__name__ == "PanicException" or isinstance(exc, OSError):
+        return True
+    message = str(exc).lower()
+    return isinstance(exc, ValueError) and any(
+        word in message for word in ("failed to open", "io error", "corrupt", "no such file")
+    )
+
+
 def _pretokenized(text: str, tokens: Iterable[tuple[str, int, int, int]]) -> Any:
     return tantivy.PreTokenizedString(
         text, [tantivy.Token(t, pos, start, end) for t, start, end, pos in tokens]
@@ -107,6 +119,7 @@ class TantivyEngine:
         self.lock = threading.RLock()
         self._index: tantivy.Index | None = None
         self._seen: tuple[Any, Any] = (None, None)
+        self.damaged = False
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -157,7 +170,10 @@ class TantivyEngine:
             index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
             index.searcher()
             self._seen = (self._stamp("zina-schema"), self._stamp("zina-cursor"))
-        except Exception as exc:  # tantivy raises ValueError/OSError for damaged files
+        except BaseException as exc:
+            if not is_damage(exc) and not isinstance(exc, Exception):
+                raise
+            self.damaged = True
             raise IndexUnavailable(f"the index cannot be opened: {exc}") from exc
         return index
 
@@ -168,6 +184,7 @@ class TantivyEngine:
             if self.path.exists():
                 shutil.rmtree(self.path)
             self.path.mkdir(parents=True)
+            self.damaged = False
             tantivy.Index(self.schema, path=str(self.path), reuse=False)
             self._version_file.write_text(SCHEMA_VERSION)
             self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
@@ -319,6 +336,19 @@ class TantivyEngine:
         )
 
     def search(self, query: Query) -> Result:
+        try:
+            return self._search(query)
+        except IndexUnavailable:
+            raise
+        except BaseException as exc:
+            if not is_damage(exc):
+                raise
+            log.error("the search index is damaged: %s", exc)
+            self.forget()
+            self.damaged = True
+            raise IndexUnavailable(str(exc)) from exc
+
+    def _search(self, query: Query) -> Result:
         compiled = self.compile(query)
         searcher = self.index.searcher()
         if query.newest_first or not query.has_text:

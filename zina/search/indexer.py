@@ -243,6 +243,7 @@ def rebuild(progress: Callable[[int], None] | None = None, *, batch: int = 1000)
         os.replace(fresh, final)
         shutil.rmtree(old, ignore_errors=True)
     engine().forget()
+    engine().damaged = False
     catch_up(blocking=True)
     return added
 
@@ -251,7 +252,11 @@ def ensure_index() -> bool:
     """Make sure there is a usable index: build it now when the database is small, in the
     background otherwise (searches meanwhile say so). True when the index is usable."""
     eng = engine()
+    if not eng.exists():  # deleted under a running process: do not trust what is open
+        eng.forget()
     try:
+        if eng.damaged:
+            raise IndexUnavailable("the index was found damaged")
         eng.index  # noqa: B018  (opening checks the schema and the files)
         return True
     except IndexUnavailable as exc:
@@ -269,6 +274,8 @@ def ensure_index() -> bool:
 
 
 def _usable(eng: TantivyEngine) -> bool:
+    if eng.damaged:
+        return False
     try:
         eng.forget()
         eng.index  # noqa: B018

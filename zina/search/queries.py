@@ -167,6 +167,7 @@ def search(
     newest_first: bool = False,
     facets: bool = False,
     surface: str = "",
+    _retry: bool = True,
 ) -> Results:
     """Ranked, permission-checked results for ``text``. ``surface`` names where the search
     came from; when given, the search is logged (without the user)."""
@@ -181,8 +182,8 @@ def search(
     query.limit, query.offset = per_page, (max(page, 1) - 1) * per_page
     query.newest_first, query.facets = newest_first, facets
     results = Results(text=text, hits=[], total=0, page=max(page, 1), per_page=per_page)
-    if not text and not query.filters:
-        return results
+    if not query.has_text and not query.filters:
+        return results  # nothing to look for (empty, or only stop words and punctuation)
     try:
         indexer.catch_up()
         eng = indexer.engine()
@@ -193,7 +194,7 @@ def search(
             found = eng.search(query)
             results.approximate = found.total > 0
     except IndexUnavailable:
-        results.rebuilding = not indexer.ensure_index()
+        results.rebuilding = not indexer.ensure_index() or not _retry
         if results.rebuilding:
             return results
         return search(
@@ -208,6 +209,7 @@ def search(
             newest_first=newest_first,
             facets=facets,
             surface=surface,
+            _retry=False,
         )
     results.facets = found.facets
     results.hits, refused = _show(user, found.hits, query, rules)
