@@ -33,10 +33,17 @@ _STOP_WORDS = {
         es man mani mans mana mes mums musu jus jums jusu vinu tas ta to tos tam sis
         """
     ),
+    # Snowball's English list (measured on StackFAQ: nDCG@10 +0.0125 over Lucene's short one).
     "en": (
         """
-        a an and are as at be but by for if in into is it no not of on or such that the their
-        then there these they this to was will with
+        i me my myself we our ours ourselves you your yours yourself yourselves he him his
+        himself she her hers herself it its itself they them their theirs themselves what which
+        who whom this that these those am is are was were be been being have has had having do
+        does did doing would should could ought a an the and but if or because as until while
+        of at by for with about against between into through during before after above below
+        to from up down in out on off over under again further then once here there when where
+        why how all any both each few more most other some such no nor not only own same so
+        than too very
         """
     ),
 }

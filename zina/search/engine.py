@@ -27,7 +27,7 @@ from .registry import WEIGHTS, IndexDoc
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # bump when the schema or the analyzer changes: indexes rebuild
 TEXT_FIELDS = tuple(WEIGHTS)
 KEYWORD_FACETS = ("kind", "type", "state", "audience")
 NUMBER_FACETS = ("institution", "services")
@@ -283,7 +283,7 @@ class TantivyEngine:
                             self.schema, name, term, distance=1 if len(term) < 8 else 2
                         )
                         options.append(Q.boost_query(fuzzy, weight * 0.4))
-            clauses.append((Occur.Should, Q.disjunction_max_query(options, 0.2)))
+            clauses.append((Occur.Should, Q.disjunction_max_query(options, 1.0)))
         for phrasings in query.phrases:
             options = [
                 Q.boost_query(Q.phrase_query(self.schema, name, list(phrasing)), weight)

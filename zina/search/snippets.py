@@ -7,13 +7,15 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .analyzer import analyze, fold, normalize
 
+MAX_CHARS = 50_000  # snippets come from the beginning of very long texts
+
 
 def highlight(
     text: str, language: str, terms: set[str], prefix: str = "", width: int = 240
 ) -> SafeString:
     """The passage of ``text`` with the most query terms, matches in ``<mark>``; HTML-escaped.
     Without matches, the beginning of the text."""
-    text = normalize(" ".join(text.split()))
+    text = normalize(" ".join(text[:MAX_CHARS].split()))
     spans = [
         (t.start, t.end)
         for t in analyze(text, language)
@@ -22,11 +24,14 @@ def highlight(
     if not spans:
         cut = text[:width]
         return mark_safe(escape(cut) + ("…" if len(text) > width else ""))  # noqa: S308
-    best_start, best_count = spans[0][0], 0
+    # The window starting at a match that holds the most matches (spans are in text order).
+    best_start, best_count, j = spans[0][0], 0, 0
     for i, (start, _) in enumerate(spans):
-        count = sum(1 for s, e in spans[i:] if e <= start + width)
-        if count > best_count:
-            best_start, best_count = start, count
+        j = max(j, i)
+        while j < len(spans) and spans[j][1] <= start + width:
+            j += 1
+        if j - i > best_count:
+            best_start, best_count = start, j - i
     begin = max(0, best_start - width // 4)
     if begin:
         space = text.rfind(" ", 0, begin)

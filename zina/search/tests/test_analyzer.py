@@ -207,11 +207,11 @@ def test_stop_words_are_dropped_and_leave_position_gaps() -> None:
     assert lv("un") is None
     assert lv("UZ") is None
     assert lv("Pēc") is None  # folded "pec" is a stop word
-    english = analyze("The connection to the server is down", "en")
+    english = analyze("The connection to the server is slow", "en")
     assert [(t.term, t.position) for t in english] == [
         ("connect", 1),
         ("server", 4),
-        ("down", 6),
+        ("slow", 6),
     ]
 
 
