@@ -16,6 +16,9 @@ from .choices import ResourceType, Status
 from .models import Resource, Service
 from .permissions import PUBLIC_STATUSES, resource_rule, service_rule
 
+STATUS_LABELS = dict(Status.choices)
+TYPE_LABELS = dict(ResourceType.choices)
+
 
 def _service_texts(service: Service) -> dict[str, tuple[str, str]]:
     texts = {"lv": (service.name, service.description)}
@@ -25,7 +28,7 @@ def _service_texts(service: Service) -> dict[str, tuple[str, str]]:
 
 
 def build_services(pks: Sequence[int]) -> Iterable[IndexDoc]:
-    for service in Service.objects.filter(pk__in=pks):
+    for service in Service.objects.filter(pk__in=pks).defer("recipients", "channels"):
         tokens = {f"inst:{service.institution_id}", f"svc:{service.pk}"}
         if service.is_public and service.status in PUBLIC_STATUSES:
             tokens.add("public")
@@ -44,7 +47,7 @@ def build_services(pks: Sequence[int]) -> Iterable[IndexDoc]:
                 services=[service.pk],
                 date=service.updated_at,
                 url=reverse("catalog:service_detail", args=[service.pk]),
-                meta={"identifier": service.identifier, "state": service.get_status_display()},
+                meta={"identifier": service.identifier, "state": STATUS_LABELS.get(service.status)},
             )
 
 
@@ -64,7 +67,7 @@ def build_resources(pks: Sequence[int]) -> Iterable[IndexDoc]:
             institution=resource.institution_id,
             date=resource.updated_at,
             url=reverse("catalog:resource_detail", args=[resource.pk]),
-            meta={"identifier": resource.identifier, "type": resource.get_type_display()},
+            meta={"identifier": resource.identifier, "type": TYPE_LABELS.get(resource.type)},
         )
 
 
@@ -75,7 +78,7 @@ register(
         model=Service,
         build=build_services,
         rule=service_rule,
-        labels={"state": dict(Status.choices)},
+        labels={"state": STATUS_LABELS},
     )
 )
 register(
@@ -85,6 +88,6 @@ register(
         model=Resource,
         build=build_resources,
         rule=resource_rule,
-        labels={"type": dict(ResourceType.choices), "state": dict(Status.choices)},
+        labels={"type": TYPE_LABELS, "state": STATUS_LABELS},
     )
 )

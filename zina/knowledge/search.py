@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -20,47 +19,74 @@ from .choices import ArticleType, Audience, State
 from .models import Article, ArticleRevision
 from .permissions import article_rule
 
-
-def _current(revisions: Iterable[ArticleRevision]) -> dict[str, ArticleRevision]:
-    """Per language: the live revision, else the newest one."""
-    chosen: dict[str, ArticleRevision] = {}
-    for rev in sorted(revisions, key=lambda r: (r.is_live, r.number)):
-        chosen[rev.language] = rev
-    return chosen
+TYPE_LABELS = dict(ArticleType.choices)
+AUDIENCE_LABELS = dict(Audience.choices)
+STATE_LABELS = dict(State.choices)
 
 
-def _tokens(article: Any, revisions: Sequence[ArticleRevision]) -> set[str]:
+def _links(model: Any, column: str, pks: Sequence[int]) -> dict[int, list[int]]:
+    """article id → ids linked through a many-to-many table (no model instances)."""
+    found: dict[int, list[int]] = {}
+    for article_id, other in model.objects.filter(article_id__in=pks).values_list(
+        "article_id", column
+    ):
+        found.setdefault(article_id, []).append(other)
+    return found
+
+
+def _tokens(
+    article: Article,
+    shared: list[int],
+    services: list[int],
+    resources: list[int],
+    authors: set[int],
+) -> set[str]:
     """The access tokens ``article_rule`` reads (``live`` is added per language)."""
     tokens = {f"aud:{article.audience}", f"inst:{article.institution_id}"}
-    tokens |= {f"reach:{i.pk}" for i in article.shared_list} | {f"reach:{article.institution_id}"}
+    tokens |= {f"reach:{i}" for i in [article.institution_id, *shared]}
     if article.shared_with_all:
         tokens.add("reach:*")
     if article.archived_at:
         tokens.add("archived")
-    tokens |= {f"svc:{s.pk}" for s in article.service_list}
-    tokens |= {f"res:{r.pk}" for r in article.resource_list}
+    tokens |= {f"svc:{s}" for s in services} | {f"res:{r}" for r in resources}
     if article.owner_id:
         tokens.add(f"owner:{article.owner_id}")
-    tokens |= {f"author:{r.author_id}" for r in revisions if r.author_id}
-    return tokens
+    return tokens | {f"author:{a}" for a in authors}
 
 
 def build(pks: Sequence[int]) -> Iterable[IndexDoc]:
-    articles = Article.objects.filter(pk__in=pks).prefetch_related(
-        "revisions",
-        Prefetch("shared_with", to_attr="shared_list"),
-        Prefetch("services", to_attr="service_list"),
-        Prefetch("resources", to_attr="resource_list"),
-    )
+    articles = list(Article.objects.filter(pk__in=pks))
+    pks = [a.pk for a in articles]
+    shared = _links(Article.shared_with.through, "institution_id", pks)
+    services = _links(Article.services.through, "service_id", pks)
+    resources = _links(Article.resources.through, "resource_id", pks)
+    # Per article and language: the live revision, else the newest; and every author.
+    chosen: dict[tuple[int, str], tuple[bool, int, int]] = {}
+    authors: dict[int, set[int]] = {}
+    for rev_id, article_id, language, is_live, number, author_id in ArticleRevision.objects.filter(
+        article_id__in=pks
+    ).values_list("id", "article_id", "language", "is_live", "number", "author_id"):
+        authors.setdefault(article_id, set()).add(author_id)
+        key = (article_id, language)
+        if key not in chosen or (is_live, number) > chosen[key][:2]:
+            chosen[key] = (is_live, number, rev_id)
+    revisions: dict[int, list[ArticleRevision]] = {}
+    for rev in ArticleRevision.objects.filter(pk__in=[c[2] for c in chosen.values()]):
+        revisions.setdefault(rev.article_id, []).append(rev)
     for article in articles:
-        revisions = list(article.revisions.all())
-        services = [s.pk for s in article.service_list]
-        tokens = _tokens(article, revisions)
-        for language, rev in _current(revisions).items():
+        linked = services.get(article.pk, [])
+        tokens = _tokens(
+            article,
+            shared.get(article.pk, []),
+            linked,
+            resources.get(article.pk, []),
+            authors.get(article.pk, set()) - {None},
+        )
+        for rev in sorted(revisions.get(article.pk, []), key=lambda r: r.language):
             yield IndexDoc(
                 kind="article",
                 pk=article.pk,
-                language=language,
+                language=rev.language,
                 title=rev.title,
                 summary=f"{rev.symptoms}\n{rev.keywords}",
                 body="\n".join([rev.environment, rev.cause, rev.resolution, rev.body]),
@@ -69,13 +95,14 @@ def build(pks: Sequence[int]) -> Iterable[IndexDoc]:
                 state=rev.state,
                 audience=article.audience,
                 institution=article.institution_id,
-                services=services,
+                services=linked,
                 date=rev.updated_at,
                 url=reverse("knowledge:article_detail", args=[article.pk]),
+                # Lazy labels: translated only if a page shows them.
                 meta={
-                    "type": article.get_type_display(),
-                    "audience": article.get_audience_display(),
-                    "state": rev.get_state_display(),
+                    "type": TYPE_LABELS.get(article.type, article.type),
+                    "audience": AUDIENCE_LABELS.get(article.audience, article.audience),
+                    "state": STATE_LABELS.get(rev.state, rev.state),
                 },
             )
 
@@ -88,10 +115,6 @@ register(
         build=build,
         rule=article_rule,
         sources={ArticleRevision: lambda rev: [rev.article_id]},
-        labels={
-            "type": dict(ArticleType.choices),
-            "audience": dict(Audience.choices),
-            "state": dict(State.choices),
-        },
+        labels={"type": TYPE_LABELS, "audience": AUDIENCE_LABELS, "state": STATE_LABELS},
     )
 )

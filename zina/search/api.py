@@ -68,12 +68,10 @@ def search(request: HttpRequest, params: Query[SearchIn]) -> dict[str, Any]:
     ``institution``, ``services``; ``since`` = 7, 30 or 365 days. Snippets are HTML with the
     matches in ``<mark>``, everything else escaped."""
     filters, since = read_filters(request.GET)
-    kinds = filters.pop("kind", None) or None
     per_page = min(max(params.per_page, 1), 100)
     results = queries.search(
         request.user,
         params.q,
-        kinds=kinds,
         filters=filters,
         since_days=since,
         page=min(max(params.page, 1), 500),

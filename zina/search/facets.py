@@ -50,7 +50,7 @@ def read_filters(params: QueryDict) -> tuple[dict[str, list[Any]], int | None]:
     for name in FILTERS:
         values: list[Any] = [v for v in params.getlist(name) if v][:20]
         if name in ("institution", "services"):
-            values = [int(v) for v in values if v.isdigit()]
+            values = [int(v) for v in values if v.isdigit() and len(v) <= 18]
         if values:
             filters[name] = values
     since = params.get("since", "")

@@ -59,6 +59,10 @@ class Results:
     log_id: int | None = None
 
     @property
+    def first_rank(self) -> int:
+        return (self.page - 1) * self.per_page + 1
+
+    @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
@@ -171,7 +175,7 @@ def search(
 ) -> Results:
     """Ranked, permission-checked results for ``text``. ``surface`` names where the search
     came from; when given, the search is logged (without the user)."""
-    text = text.strip()[:500]
+    text = text.replace("\x00", "").strip()[:500]
     kinds = [k for k in (kinds or registry.doc_types()) if k in registry.doc_types()]
     query = parse(text, as_you_type=as_you_type)
     rules = kind_rules(user, kinds)
@@ -211,7 +215,7 @@ def search(
             surface=surface,
             _retry=False,
         )
-    results.facets = found.facets
+    results.facets = visible_facets(user, found.facets) if facets else {}
     results.hits, refused = _show(user, found.hits, query, rules)
     results.total = max(0, found.total - refused)
     if surface:
@@ -295,3 +299,21 @@ def suggestions(user: Any, text: str, k: int = 5) -> tuple[Results, Results | No
     articles = search(user, text, kinds=["article"], per_page=k, as_you_type=True)
     others = [kind for kind in registry.doc_types() if kind not in NOT_SIMILAR]
     return articles, (search(user, text, kinds=others, per_page=k) if others else None)
+
+
+def visible_facets(user: Any, facets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Facet counts without values that name what the user may not see (a public article
+    linked to an internal service must not disclose that service's id)."""
+    from zina.accounts.models import Institution
+    from zina.catalog.models import Service
+
+    cleaned = dict(facets)
+    for name, model in (("services", Service), ("institution", Institution)):
+        counts = facets.get(name, {})
+        ids = [int(v) for v in counts if v.isdigit()]
+        seen = {
+            str(pk)
+            for pk in model.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True)
+        }
+        cleaned[name] = {v: n for v, n in counts.items() if v in seen}
+    return cleaned

@@ -31,11 +31,9 @@ def _page_number(request: HttpRequest) -> int:
 def search_page(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()[:500]
     filters, since = read_filters(request.GET)
-    kinds = filters.pop("kind", None) or None
     results = queries.search(
         request.user,
         text,
-        kinds=kinds,
         filters=filters,
         since_days=since,
         page=_page_number(request),
