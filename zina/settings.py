@@ -243,7 +243,12 @@ ZINA_INDEX_DIR = Path(os.environ.get("ZINA_INDEX_DIR", DATA_DIR / "index"))
 ZINA_SEARCH_IMMEDIATE = env_bool("ZINA_SEARCH_IMMEDIATE", True)
 # Below this many indexable rows a missing index is rebuilt during the request that finds it.
 ZINA_SEARCH_SYNC_REBUILD = int(os.environ.get("ZINA_SEARCH_SYNC_REBUILD", "20000"))
+# Processes that build and analyse documents during `zina reindex` (default: one per core).
+ZINA_INDEX_WORKERS = int(os.environ.get("ZINA_INDEX_WORKERS", str(os.cpu_count() or 1)))
 ZINA_OUTBOX_KEEP_DAYS = int(os.environ.get("ZINA_OUTBOX_KEEP_DAYS", "7"))
+# Each pass re-reads this much of the outbox before the node's watermark: a transaction stamps
+# its rows before it commits, so a row can appear "in the past" (up to its transaction's length).
+ZINA_OUTBOX_OVERLAP_SECONDS = int(os.environ.get("ZINA_OUTBOX_OVERLAP_SECONDS", "300"))
 
 # --- Logging: one line per record, carrying the request id -----------------------------------
 LOGGING = {

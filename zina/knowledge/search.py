@@ -8,8 +8,8 @@ symptoms and keywords, then the rest. The access tokens are those ``article_rule
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
+from django.db import connection
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -24,13 +24,30 @@ AUDIENCE_LABELS = dict(Audience.choices)
 STATE_LABELS = dict(State.choices)
 
 
-def _links(model: Any, column: str, pks: Sequence[int]) -> dict[int, list[int]]:
-    """article id → ids linked through a many-to-many table (no model instances)."""
-    found: dict[int, list[int]] = {}
-    for article_id, other in model.objects.filter(article_id__in=pks).values_list(
-        "article_id", column
-    ):
-        found.setdefault(article_id, []).append(other)
+_LINK_TABLES = (
+    ("shared", Article.shared_with.through, "institution_id"),
+    ("services", Article.services.through, "service_id"),
+    ("resources", Article.resources.through, "resource_id"),
+)
+
+
+def _links(pks: Sequence[int]) -> dict[str, dict[int, list[int]]]:
+    """Per link table: article id → linked ids, in one plain query (searches hydrate hits
+    through here, so it is kept lean)."""
+    found: dict[str, dict[int, list[int]]] = {name: {} for name, _, _ in _LINK_TABLES}
+    if not pks:
+        return found
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(pks))
+    sql = " UNION ALL ".join(
+        f"SELECT '{name}', {quote('article_id')}, {quote(column)} "  # noqa: S608 (model names)
+        f"FROM {quote(model._meta.db_table)} WHERE {quote('article_id')} IN ({marks})"
+        for name, model, column in _LINK_TABLES
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(pks) * len(_LINK_TABLES))
+        for name, article_id, other in cursor.fetchall():
+            found[name].setdefault(article_id, []).append(other)
     return found
 
 
@@ -57,9 +74,8 @@ def _tokens(
 def build(pks: Sequence[int]) -> Iterable[IndexDoc]:
     articles = list(Article.objects.filter(pk__in=pks))
     pks = [a.pk for a in articles]
-    shared = _links(Article.shared_with.through, "institution_id", pks)
-    services = _links(Article.services.through, "service_id", pks)
-    resources = _links(Article.resources.through, "resource_id", pks)
+    links = _links(pks)
+    shared, services, resources = links["shared"], links["services"], links["resources"]
     # Per article and language: the live revision, else the newest; and every author.
     chosen: dict[tuple[int, str], tuple[bool, int, int]] = {}
     authors: dict[int, set[int]] = {}

@@ -82,6 +82,11 @@ def term(word: str, language: str) -> str | None:
     return _english.stemWord(folded)
 
 
+# Word → term per language (None for stop words): vocabularies are small, texts are long.
+_terms: dict[str, dict[str, str | None]] = {language: {} for language in LANGUAGES}
+_CACHE_LIMIT = 500_000
+
+
 def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text) if not text.isascii() else text
 
@@ -89,12 +94,40 @@ def normalize(text: str) -> str:
 def analyze(text: str, language: str) -> list[Token]:
     """Index tokens of ``text`` (offsets into ``normalize(text)``)."""
     language = language if language in STOP_WORDS else "lv"
+    cache = _terms[language]
     tokens: list[Token] = []
     for position, match in enumerate(_WORD.finditer(normalize(text))):
-        t = term(match.group(), language)
-        if t is not None:
-            tokens.append(Token(t, match.start(), match.end(), position))
+        word = match.group()
+        if word in cache:
+            found = cache[word]
+        else:
+            found = cache[word] = term(word, language)
+        if found is not None:
+            tokens.append(Token(found, match.start(), match.end(), position))
     return tokens
+
+
+def index_terms(text: str, language: str) -> str:
+    """The terms of ``text`` as the index stores them: space-separated, in order (the fast
+    path for indexing — no offsets; the same ``term`` as ``analyze``)."""
+    language = language if language in STOP_WORDS else "lv"
+    cache = _terms[language]
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+    out: list[str] = []
+    for word in _WORD.findall(normalize(text).lower()):
+        if word in cache:
+            found = cache[word]
+        else:
+            found = cache[word] = term(word, language)
+        if found is not None:
+            out.append(found)
+    return " ".join(out)
+
+
+def folded_words(text: str) -> str:
+    """Folded surface words, space-separated (for prefixes and "did you mean")."""
+    return " ".join(fold(w) for w in dict.fromkeys(_WORD.findall(normalize(text).lower())))
 
 
 def words(text: str) -> list[tuple[str, int, int]]:

@@ -1,6 +1,6 @@
 """The search engine behind one small interface: an embedded Tantivy index on local disk.
 
-Text arrives pre-analysed (our analyzer, as ``PreTokenizedString``); queries arrive as a
+Text arrives analysed by our analyzer (space-separated terms); queries arrive as a
 :class:`Query` of analysed terms plus filters. Another engine (OpenSearch, for installations
 beyond one machine) would implement the same methods: ``write``, ``search``, ``refs``,
 ``words_with_prefix``, ``clear``.
@@ -22,12 +22,12 @@ from tantivy import Query as Q
 
 from zina.core.rules import All, AnyOf, Everything, Leaf, Not, Rule
 
-from .analyzer import analyze, words
+from .analyzer import folded_words, index_terms
 from .registry import WEIGHTS, IndexDoc
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"  # bump when the schema or the analyzer changes: indexes rebuild
+SCHEMA_VERSION = "3"  # bump when the schema or the analyzer changes: indexes rebuild
 TEXT_FIELDS = tuple(WEIGHTS)
 KEYWORD_FACETS = ("kind", "type", "state", "audience")
 NUMBER_FACETS = ("institution", "services")
@@ -45,10 +45,13 @@ def _schema() -> tantivy.Schema:
         b.add_unsigned_field(name, indexed=True, fast=True)
     b.add_integer_field("ts", indexed=True, fast=True)
     b.add_text_field("acl", tokenizer_name="raw", index_option="basic")
+    # Text arrives analysed by our analyzer as space-separated terms; Tantivy only splits on
+    # spaces. (Measured: building PreTokenizedString objects in Python cost more than the
+    # rest of indexing; snippets re-analyse the permission-checked text for offsets anyway.)
     for name in TEXT_FIELDS:
-        b.add_text_field(name, tokenizer_name="raw", index_option="position")
+        b.add_text_field(name, tokenizer_name="whitespace", index_option="position")
     # Folded, unstemmed words of titles and summaries: prefixes and "did you mean".
-    b.add_text_field("words", tokenizer_name="raw", index_option="freq")
+    b.add_text_field("words", tokenizer_name="whitespace", index_option="freq")
     return b.build()
 
 
@@ -69,6 +72,8 @@ class Query:
     offset: int = 0
     newest_first: bool = False
     facets: bool = False
+    # Counting visits every match; top-k alone lets Tantivy skip blocks (block-max WAND).
+    count: bool = True
 
     @property
     def has_text(self) -> bool:
@@ -103,12 +108,6 @@ def is_damage(exc: BaseException) -> bool:
     message = str(exc).lower()
     return isinstance(exc, ValueError) and any(
         word in message for word in ("failed to open", "io error", "corrupt", "no such file")
-    )
-
-
-def _pretokenized(text: str, tokens: Iterable[tuple[str, int, int, int]]) -> Any:
-    return tantivy.PreTokenizedString(
-        text, [tantivy.Token(t, pos, start, end) for t, start, end, pos in tokens]
     )
 
 
@@ -195,31 +194,46 @@ class TantivyEngine:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _document(self, doc: IndexDoc) -> tantivy.Document:
-        d = tantivy.Document()
-        d.add_text("key", doc.key)
-        d.add_text("ref", doc.ref)
-        d.add_text("lang", doc.language)
-        d.add_text("kind", doc.kind)
-        d.add_unsigned("pk", doc.pk)
-        for name in ("type", "state", "audience"):
-            d.add_text(name, getattr(doc, name) or "-")
-        d.add_unsigned("institution", doc.institution or 0)
-        for service in doc.services:
-            d.add_unsigned("services", service)
-        d.add_integer("ts", int(doc.date.timestamp()) if doc.date else 0)
-        d.add_text("acl", f"kind:{doc.kind}")
-        for token in doc.acl:
-            d.add_text("acl", token)
+    @staticmethod
+    def prepare(doc: IndexDoc) -> dict[str, Any]:
+        """A document's fields as the index stores them, text analysed — plain data, so
+        worker processes can prepare documents for the process that writes."""
+        fields: dict[str, Any] = {
+            "key": doc.key,
+            "ref": doc.ref,
+            "lang": doc.language,
+            "kind": doc.kind,
+            "pk": doc.pk,
+            "type": doc.type or "-",
+            "state": doc.state or "-",
+            "audience": doc.audience or "-",
+            "institution": doc.institution or 0,
+            "services": list(doc.services),
+            "ts": int(doc.date.timestamp()) if doc.date else 0,
+            "acl": [f"kind:{doc.kind}", *doc.acl],
+            "words": folded_words(f"{doc.title}\n{doc.summary}"),
+        }
         for name in TEXT_FIELDS:
             text = getattr(doc, name)
             if text:
-                d.add_pre_tokenized_text(name, _pretokenized(text, analyze(text, doc.language)))
-        surface = f"{doc.title}\n{doc.summary}"
-        d.add_pre_tokenized_text(
-            "words",
-            _pretokenized(surface, ((w, s, e, i) for i, (w, s, e) in enumerate(words(surface)))),
-        )
+                fields[name] = index_terms(text, doc.language)
+        return fields
+
+    @staticmethod
+    def _document(fields: dict[str, Any]) -> tantivy.Document:
+        d = tantivy.Document()
+        for name in ("key", "ref", "lang", "kind", *KEYWORD_FACETS[1:], "words"):
+            d.add_text(name, fields[name])
+        d.add_unsigned("pk", fields["pk"])
+        d.add_unsigned("institution", fields["institution"])
+        for service in fields["services"]:
+            d.add_unsigned("services", service)
+        d.add_integer("ts", fields["ts"])
+        for token in fields["acl"]:
+            d.add_text("acl", token)
+        for name in TEXT_FIELDS:
+            if name in fields:
+                d.add_text(name, fields[name])
         return d
 
     def write(
@@ -233,6 +247,18 @@ class TantivyEngine:
     ) -> int:
         """Replace every document of the refs in ``deletes`` and of the upserted rows, then
         add the upserts; one commit. Returns the number of documents added."""
+        prepared = (self.prepare(doc) for doc in upserts)
+        return self.write_prepared(prepared, deletes, heap=heap, threads=threads, progress=progress)
+
+    def write_prepared(
+        self,
+        upserts: Iterable[dict[str, Any]],
+        deletes: Iterable[str] = (),
+        *,
+        heap: int = 50_000_000,
+        threads: int = 1,
+        progress: Any = None,
+    ) -> int:
         added = 0
         with self.lock:
             writer = self.index.writer(heap_size=heap, num_threads=threads)
@@ -246,9 +272,13 @@ class TantivyEngine:
                         progress(1)
                 writer.commit()
                 writer.wait_merging_threads()
-            except BaseException:
+            except BaseException as exc:
                 writer.rollback()
-                raise
+                if not is_damage(exc):
+                    raise
+                self.forget()
+                self.damaged = True
+                raise IndexUnavailable(str(exc)) from exc
             self.index.reload()
         return added
 
@@ -260,6 +290,11 @@ class TantivyEngine:
         if isinstance(rule, Leaf):
             if not rule.tokens:
                 return Q.empty_query()
+            if len(rule.tokens) <= 8:  # cheaper to build than a term set
+                terms = [Q.term_query(self.schema, "acl", t) for t in sorted(rule.tokens)]
+                if len(terms) == 1:
+                    return terms[0]
+                return Q.boolean_query([(Occur.Should, t) for t in terms])
             return Q.term_set_query(self.schema, "acl", sorted(rule.tokens))
         if isinstance(rule, All):
             return Q.boolean_query([(Occur.Must, self._rule(p)) for p in rule.parts])
@@ -353,10 +388,16 @@ class TantivyEngine:
         searcher = self.index.searcher()
         if query.newest_first or not query.has_text:
             found = searcher.search(
-                compiled, limit=query.limit, offset=query.offset, order_by_field="ts"
+                compiled,
+                limit=query.limit,
+                offset=query.offset,
+                order_by_field="ts",
+                count=query.count,
             )
         else:
-            found = searcher.search(compiled, limit=query.limit, offset=query.offset)
+            found = searcher.search(
+                compiled, limit=query.limit, offset=query.offset, count=query.count
+            )
         addresses = [address for _, address in found.hits]
         hits = []
         if addresses:
@@ -371,7 +412,8 @@ class TantivyEngine:
                         score=float(score) if query.has_text else 0.0,
                     )
                 )
-        result = Result(hits=hits, total=getattr(found, "count", None) or 0)
+        counted = getattr(found, "count", None) if query.count else None
+        result = Result(hits=hits, total=counted if counted is not None else len(hits))
         if query.facets:
             result.facets = self._facets(searcher, compiled)
         return result
@@ -425,11 +467,12 @@ class TantivyEngine:
 
 
 def phrasings(words_: list[str]) -> list[list[tuple[int, str]]]:
-    """A quoted phrase analysed in each language (stop words leave position gaps)."""
+    """A quoted phrase analysed in each language (positions as indexed: stop words are
+    dropped without gaps)."""
     text = " ".join(words_)
     options = []
     for language in ("lv", "en"):
-        phrasing = [(t.position, t.term) for t in analyze(text, language)]
+        phrasing = list(enumerate(index_terms(text, language).split()))
         if phrasing and phrasing not in options:
             options.append(phrasing)
     return options

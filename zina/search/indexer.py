@@ -3,8 +3,9 @@
 Operations write :class:`IndexOutbox` rows in their own transaction (through the audit
 observer, or :func:`touch`). This node applies them to its local index: at once after commit
 when ``ZINA_SEARCH_IMMEDIATE`` is on (one process), in the worker, and before every search —
-so a search never reads an index older than the database. The node's cursor (the last
-outbox id applied) is a file in the index directory: a new or rebuilt index starts its own.
+so a search never reads an index older than the database. The node's watermark (the newest
+outbox row time applied) is a file in the index directory: a new or rebuilt index starts its
+own.
 A crash between commit and indexing loses nothing; the outbox is replayed, and replaying is
 harmless (documents are replaced, not appended).
 """
@@ -13,18 +14,20 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import multiprocessing
 import os
 import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from zina.core.db import bulk_insert
@@ -57,6 +60,8 @@ def forget_engines() -> None:
     """Drop open engines (tests switch index directories)."""
     with _engines_lock:
         _engines.clear()
+        _applied.clear()
+        _signatures.clear()
 
 
 # -- the outbox ------------------------------------------------------------------------------
@@ -98,17 +103,19 @@ def _cursor_file(path: Path) -> Path:
     return path / "zina-cursor"
 
 
-def read_cursor(path: Path | None = None) -> int:
+def read_cursor(path: Path | None = None) -> datetime | None:
+    """This node's watermark: the newest outbox row time it has applied (None: nothing yet,
+    replay the whole outbox)."""
     try:
-        return int(_cursor_file(path or index_dir()).read_text().strip() or 0)
+        return datetime.fromisoformat(_cursor_file(path or index_dir()).read_text().strip())
     except (FileNotFoundError, ValueError):
-        return 0
+        return None
 
 
-def _write_cursor(value: int, path: Path | None = None) -> None:
+def _write_cursor(value: datetime, path: Path | None = None) -> None:
     target = _cursor_file(path or index_dir())
     tmp = target.with_suffix(".tmp")
-    tmp.write_text(str(value))
+    tmp.write_text(value.isoformat())
     os.replace(tmp, target)
 
 
@@ -147,53 +154,79 @@ def build_docs(refs: Iterable[str]) -> tuple[list[Any], list[str]]:
     return docs, deletes
 
 
-def _settled_cursor(rows: list[tuple[int, Any]], cursor: int) -> int:
-    """How far the cursor may move: past contiguous ids, and past gaps old enough to be
-    rolled-back transactions rather than ones still committing (PostgreSQL hands out ids
-    before commit, so a later id can commit first)."""
-    grace = timedelta(seconds=getattr(settings, "ZINA_OUTBOX_GAP_SECONDS", 30))
-    now = timezone.now()
-    for row_id, created in rows:
-        if row_id != cursor + 1 and now - created < grace:
-            break
-        cursor = row_id
-    return cursor
+def _overlap() -> timedelta:
+    return timedelta(seconds=getattr(settings, "ZINA_OUTBOX_OVERLAP_SECONDS", 300))
+
+
+# Per index directory, in this process: outbox rows already applied inside the overlap
+# window (id → time), and the window's (watermark, count, top id) when last read.
+_applied: dict[Path, dict[int, datetime]] = {}
+_signatures: dict[Path, tuple[Any, ...]] = {}
+
+
+def _window(mark: datetime | None) -> Any:
+    rows = IndexOutbox.objects.all()
+    return rows if mark is None else rows.filter(created_at__gt=mark - _overlap())
+
+
+def _signature(mark: datetime | None) -> tuple[Any, ...]:
+    found = _window(mark).aggregate(n=Count("id"), top=Max("id"))
+    return (mark, found["n"], found["top"])
 
 
 def catch_up(*, blocking: bool = False) -> int:
-    """Apply outbox rows this node has not applied. Returns how many rows were read."""
+    """Apply outbox rows this node has not applied. Returns how many rows were applied.
+
+    The node's watermark is the newest row time it has applied; every pass re-reads the rows
+    of the last ``ZINA_OUTBOX_OVERLAP_SECONDS`` before it, because a transaction stamps its
+    rows before it commits (a row can appear "in the past"). Rows applied in the window are
+    remembered, so re-reading costs one aggregate query when nothing is new."""
     eng = engine()
     path = index_dir()
     if not eng.exists():
         ensure_index()
         return 0
-    cursor = read_cursor(path)
-    latest = IndexOutbox.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    if latest <= cursor:
+    mark = read_cursor(path)
+    if _signatures.get(path) == _signature(mark):
         eng.refresh()
         return 0
-    read = 0
+    applied_count = 0
     with _writer_lock(blocking) as locked:
         if not locked:  # another process of this node is applying them right now
             return 0
-        cursor = read_cursor(path)
-        while True:
-            rows = list(
-                IndexOutbox.objects.filter(id__gt=cursor)
-                .order_by("id")
-                .values_list("id", "ref", "created_at")[:BATCH]
-            )
-            if not rows:
-                break
-            docs, deletes = build_docs({ref for _, ref, _ in rows})
+        mark = read_cursor(path)
+        applied = _applied.setdefault(path, {})
+        newest = mark
+        batch: list[tuple[int, str, datetime]] = []
+
+        def flush() -> None:
+            docs, deletes = build_docs({ref for _, ref, _ in batch})
             eng.write(docs, deletes)
-            read += len(rows)
-            settled = _settled_cursor([(i, c) for i, _, c in rows], cursor)
-            _write_cursor(settled, path)
-            if settled < rows[-1][0]:
-                break  # wait for the gap to fill (or to age)
-            cursor = settled
-    return read
+            applied.update({row_id: created for row_id, _, created in batch})
+            batch.clear()
+
+        rows = _window(mark).order_by("id").values_list("id", "ref", "created_at")
+        seen: list[tuple[int, datetime]] = []
+        for row_id, ref, created in rows.iterator(chunk_size=BATCH):
+            seen.append((row_id, created))
+            newest = created if newest is None else max(newest, created)
+            if row_id not in applied:
+                batch.append((row_id, ref, created))
+                applied_count += 1
+                if len(batch) >= BATCH:
+                    flush()
+        if batch:
+            flush()
+        if newest is not None:
+            _write_cursor(newest, path)
+            horizon = newest - _overlap()
+            for row_id in [i for i, created in applied.items() if created <= horizon]:
+                del applied[row_id]
+        # The signature of the rows actually read: a row committed meanwhile changes the
+        # next signature, so the next pass reads it.
+        kept = [i for i, c in seen if newest is None or c > newest - _overlap()]
+        _signatures[path] = (newest, len(kept), max(kept, default=None))
+    return applied_count
 
 
 def prune_outbox(days: int | None = None) -> int:
@@ -212,28 +245,52 @@ def indexable_count() -> int:
     return sum(d.model._default_manager.count() for d in registry.doc_types().values())
 
 
-def rebuild(progress: Callable[[int], None] | None = None, *, batch: int = 1000) -> int:
+def _prepare(task: tuple[str, list[int]]) -> tuple[int, list[dict[str, Any]]]:
+    """Build and analyse the documents of some rows (in a worker process when rebuilding)."""
+    kind, pks = task
+    return len(pks), [TantivyEngine.prepare(doc) for doc in registry.get(kind).build(pks)]
+
+
+def _prepared(tasks: list[tuple[str, list[int]]], workers: int) -> Iterator[Any]:
+    if workers <= 1:
+        yield from map(_prepare, tasks)
+        return
+    from django.db import connections
+
+    connections.close_all()  # each forked worker opens its own connection
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(_prepare, tasks)
+
+
+def rebuild(progress: Callable[[int], None] | None = None, *, batch: int = 500) -> int:
     """Build a new index from the database beside the current one and swap it in. Changes
-    committed meanwhile are in the outbox and are applied after the swap."""
+    committed meanwhile are in the outbox and are applied after the swap. Large rebuilds
+    build and analyse documents in ``ZINA_INDEX_WORKERS`` processes."""
+    from django.db import connection
+
     final = index_dir()
     fresh = final.with_name(final.name + ".new")
-    start = IndexOutbox.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    start = timezone.now()  # rows older than this (less the overlap) are in the database read
     building = TantivyEngine(fresh)
     building.create()
-    added = 0
-    for doc_type in registry.doc_types().values():
-        pks = list(doc_type.all_pks())
-        for i in range(0, len(pks), batch * 50):
-            chunk = pks[i : i + batch * 50]
+    tasks = [
+        (kind, pks[i : i + batch])
+        for kind, doc_type in registry.doc_types().items()
+        for pks in [list(doc_type.all_pks())]
+        for i in range(0, len(pks), batch)
+    ]
+    rows = sum(len(pks) for _, pks in tasks)
+    # Forked workers read committed data only: not from inside a transaction (tests).
+    parallel = rows > 5 * batch and not connection.in_atomic_block
+    workers = getattr(settings, "ZINA_INDEX_WORKERS", os.cpu_count() or 1) if parallel else 1
 
-            def docs(chunk: list[int] = chunk, doc_type: Any = doc_type) -> Iterator[Any]:
-                for j in range(0, len(chunk), batch):
-                    part = chunk[j : j + batch]
-                    yield from doc_type.build(part)
-                    if progress is not None:
-                        progress(len(part))
+    def documents() -> Iterator[dict[str, Any]]:
+        for count, docs in _prepared(tasks, workers):
+            yield from docs
+            if progress is not None:
+                progress(count)
 
-            added += building.write(docs(), heap=200_000_000, threads=2)
+    added = building.write_prepared(documents(), heap=200_000_000, threads=2)
     _write_cursor(start, fresh)
     with _writer_lock(True):
         old = final.with_name(final.name + ".old")
@@ -242,6 +299,8 @@ def rebuild(progress: Callable[[int], None] | None = None, *, batch: int = 1000)
             os.replace(final, old)
         os.replace(fresh, final)
         shutil.rmtree(old, ignore_errors=True)
+    _applied.pop(final, None)  # a new index: what this process applied to the old one is moot
+    _signatures.pop(final, None)
     engine().forget()
     engine().damaged = False
     catch_up(blocking=True)

@@ -170,6 +170,7 @@ def search(
     as_you_type: bool = False,
     newest_first: bool = False,
     facets: bool = False,
+    count: bool = True,
     surface: str = "",
     _retry: bool = True,
 ) -> Results:
@@ -185,6 +186,7 @@ def search(
         query.since_ts = int((timezone.now() - timedelta(days=since_days)).timestamp())
     query.limit, query.offset = per_page, (max(page, 1) - 1) * per_page
     query.newest_first, query.facets = newest_first, facets
+    query.count = count or facets  # without it, ``total`` is the number of hits returned
     results = Results(text=text, hits=[], total=0, page=max(page, 1), per_page=per_page)
     if not query.has_text and not query.filters:
         return results  # nothing to look for (empty, or only stop words and punctuation)
@@ -212,6 +214,7 @@ def search(
             as_you_type=as_you_type,
             newest_first=newest_first,
             facets=facets,
+            count=count,
             surface=surface,
             _retry=False,
         )
@@ -285,7 +288,7 @@ def log_search(user: Any, text: str, surface: str, results: int) -> int:
 def ranked_ids(user: Any, text: str, kind: str, limit: int = 500) -> list[int]:
     """Primary keys of the best ``limit`` rows of one kind the user may see, for lists that
     filter by words (their own order and paging stay)."""
-    results = search(user, text, kinds=[kind], per_page=limit, as_you_type=True)
+    results = search(user, text, kinds=[kind], per_page=limit, as_you_type=True, count=False)
     return list(dict.fromkeys(hit.pk for hit in results.hits))
 
 
@@ -296,9 +299,10 @@ NOT_SIMILAR = ("article", "service", "resource")
 def suggestions(user: Any, text: str, k: int = 5) -> tuple[Results, Results | None]:
     """For text being typed (a ticket's subject and description): the top ``k`` articles, and
     similar tickets (possible duplicates) once tickets are indexed."""
-    articles = search(user, text, kinds=["article"], per_page=k, as_you_type=True)
+    articles = search(user, text, kinds=["article"], per_page=k, as_you_type=True, count=False)
     others = [kind for kind in registry.doc_types() if kind not in NOT_SIMILAR]
-    return articles, (search(user, text, kinds=others, per_page=k) if others else None)
+    similar = search(user, text, kinds=others, per_page=k, count=False) if others else None
+    return articles, similar
 
 
 def visible_facets(user: Any, facets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:

@@ -7,7 +7,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .analyzer import analyze, fold, normalize
 
-MAX_CHARS = 50_000  # snippets come from the beginning of very long texts
+MAX_CHARS = 20_000  # snippets come from the beginning of very long texts
 
 
 def highlight(
