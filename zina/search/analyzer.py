@@ -18,7 +18,7 @@ import Stemmer
 from . import latvian
 
 LANGUAGES = ("lv", "en")
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 # Function words that carry no meaning for retrieval, folded.
 _STOP_WORDS = {
@@ -96,7 +96,7 @@ def analyze(text: str, language: str) -> list[Token]:
     language = language if language in STOP_WORDS else "lv"
     cache = _terms[language]
     tokens: list[Token] = []
-    for position, match in enumerate(_WORD.finditer(normalize(text))):
+    for position, match in enumerate(WORD.finditer(normalize(text))):
         word = match.group()
         if word in cache:
             found = cache[word]
@@ -107,6 +107,13 @@ def analyze(text: str, language: str) -> list[Token]:
     return tokens
 
 
+def term_cache(language: str) -> dict[str, str | None]:
+    cache = _terms[language if language in STOP_WORDS else "lv"]
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+    return cache
+
+
 def index_terms(text: str, language: str) -> str:
     """The terms of ``text`` as the index stores them: space-separated, in order (the fast
     path for indexing — no offsets; the same ``term`` as ``analyze``)."""
@@ -115,7 +122,7 @@ def index_terms(text: str, language: str) -> str:
     if len(cache) > _CACHE_LIMIT:
         cache.clear()
     out: list[str] = []
-    for word in _WORD.findall(normalize(text).lower()):
+    for word in WORD.findall(normalize(text).lower()):
         if word in cache:
             found = cache[word]
         else:
@@ -127,12 +134,12 @@ def index_terms(text: str, language: str) -> str:
 
 def folded_words(text: str) -> str:
     """Folded surface words, space-separated (for prefixes and "did you mean")."""
-    return " ".join(fold(w) for w in dict.fromkeys(_WORD.findall(normalize(text).lower())))
+    return " ".join(fold(w) for w in dict.fromkeys(WORD.findall(normalize(text).lower())))
 
 
 def words(text: str) -> list[tuple[str, int, int]]:
     """Folded surface words with offsets, unstemmed (for prefixes and "did you mean")."""
-    return [(fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(normalize(text))]
+    return [(fold(m.group()), m.start(), m.end()) for m in WORD.finditer(normalize(text))]
 
 
 def variants(word: str) -> set[str]:

@@ -5,9 +5,22 @@ from __future__ import annotations
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .analyzer import analyze, fold, normalize
+from .analyzer import WORD, fold, normalize, term, term_cache
 
 MAX_CHARS = 20_000  # snippets come from the beginning of very long texts
+
+
+def matches(text: str, language: str, terms: set[str], prefix: str) -> list[tuple[int, int]]:
+    """Spans of the words of ``text`` whose term is one of ``terms`` or that start with
+    ``prefix`` (the analyzer's ``term``, without building tokens for every word)."""
+    cache = term_cache(language)
+    spans = []
+    for match in WORD.finditer(text):
+        word = match.group()
+        found = cache[word] if word in cache else cache.setdefault(word, term(word, language))
+        if found in terms or (prefix and fold(word).startswith(prefix)):
+            spans.append(match.span())
+    return spans
 
 
 def highlight(
@@ -16,11 +29,7 @@ def highlight(
     """The passage of ``text`` with the most query terms, matches in ``<mark>``; HTML-escaped.
     Without matches, the beginning of the text."""
     text = normalize(" ".join(text[:MAX_CHARS].split()))
-    spans = [
-        (t.start, t.end)
-        for t in analyze(text, language)
-        if t.term in terms or (prefix and fold(text[t.start : t.end]).startswith(prefix))
-    ]
+    spans = matches(text, language, terms, prefix)
     if not spans:
         cut = text[:width]
         return mark_safe(escape(cut) + ("…" if len(text) > width else ""))  # noqa: S308

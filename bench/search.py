@@ -1,0 +1,755 @@
+"""Benchmark: search over 100,000 articles + 1,000,000 tickets, Latvian and English, on SQLite.
+
+Targets (search issue): through the whole path — analyzer, permission filter in the index,
+the database check and hydration of every hit, snippets — p50 ≤ 8 ms and p95 ≤ 30 ms; at
+least 100× faster than the icontains search peer helpdesks use; indexing ≥ 2,000 docs/s.
+
+The corpus (bench/corpus.py) is generated: real Latvian and English service-desk words with
+inflected forms and diacritics, Zipf-distributed, titles of ~6 words, bodies of ~60–120 words,
+plus a long tail of identifiers (error codes, hosts, ticket numbers). The tickets app does not
+exist yet, so tickets are stood in for by internal ``known_error``/``solution`` articles of
+ticket shape (subject, description, what was done): the same volume of text, indexed and
+hydrated through the same path ("ticket_standins" in the JSON). Rows go in with
+``bulk_insert``; the index is built with ``indexer.rebuild``.
+
+Side by side, in the same run, over the same query mix:
+
+- ``zina``: ``zina.search.queries.search`` as the search page and the suggestions box call it
+  (page queries: facets, 20 a page, logged; suggestions: 5 articles, as one types), for an
+  anonymous visitor, a level-1 support specialist of one institution and a superuser; each
+  search starts with a fresh permission cache, as a new request would;
+- ``icontains``: what peer helpdesks do — per word, title/text fields OR-ed with icontains,
+  words AND-ed (as Django admin's search_fields), through ``visible_to(user)``, newest 20
+  first; slow, so timed on a stratified sample within a time budget;
+- ``bm25``: plain Tantivy BM25 with its default tokenizer over the same text (no folding, no
+  stemming), queries through ``index.parse_query``; no permissions, no database;
+- ``raw``: our engine alone (``TantivyEngine.search`` on a prepared ``Query``: the same terms,
+  permission filter and facets, no hydration or database) — the engine's limit.
+
+Run: make bench-search. BENCH_SEARCH_DOCS="articles,tickets" (default "100000,1000000")
+runs a smaller variant; BENCH_SEARCH_QUERIES (default 1000) sets the mix's size;
+BENCH_ICONTAINS_SECONDS (default 300) the baseline's budget; BENCH_SEARCH_PROFILE=1 adds a
+cProfile of 200 searches (and of the rebuild) to stderr and to the JSON. Prints progress to
+stderr, then one JSON line of figures.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import itertools
+import json
+import multiprocessing
+import os
+import pstats
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import ARTICLE_TYPES, AUDIENCES, BenchQuery, Corpus, make_queries
+
+_DOCS = os.environ.get("BENCH_SEARCH_DOCS", "100000,1000000")
+ARTICLES, TICKETS = (int(x) for x in _DOCS.split(","))
+QUERIES = int(os.environ.get("BENCH_SEARCH_QUERIES", "1000"))
+ICONTAINS_SECONDS = float(os.environ.get("BENCH_ICONTAINS_SECONDS", "300"))
+PROFILE = os.environ.get("BENCH_SEARCH_PROFILE", "") not in ("", "0")
+INSTITUTIONS = 10
+AUTHORS_PER_INSTITUTION = 5
+SERVICES = 300
+RESOURCES = 1000
+CHUNK = 20_000
+TITLE_RATE = min(1.0, 4000 / max(ARTICLES + TICKETS, 1))
+USERS = (("anonymous", 0.4), ("staff_l1", 0.4), ("superuser", 0.2))
+NOW = 1_767_225_600  # 2026-01-01, fixed so that runs compare
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class Progress:
+    """A ``progress(n)`` callable that prints now and then."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.done = label, max(total, 1), 0
+        self.start = self.last = time.perf_counter()
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if now - self.last >= 15 or self.done >= self.total:
+            self.last = now
+            rate = self.done / max(now - self.start, 1e-9)
+            log(f"{self.label}: {self.done:,}/{self.total:,} ({rate:,.0f}/s)")
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99 in milliseconds (linear interpolation between ranks)."""
+    if not values:
+        return {"p50_ms": float("nan"), "p95_ms": float("nan"), "p99_ms": float("nan")}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        k = (len(ordered) - 1) * q
+        lo = int(k)
+        hi = min(lo + 1, len(ordered) - 1)
+        return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+    return {f"p{int(q * 100)}_ms": round(at(q) * 1000, 2) for q in (0.5, 0.95, 0.99)}
+
+
+def pick(rng: random.Random, weighted: Sequence[tuple[Any, float]]) -> Any:
+    return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+def when(rng: random.Random) -> datetime:
+    return datetime.fromtimestamp(NOW - rng.randrange(3 * 365 * 86400), tz=UTC)
+
+
+# -- data --------------------------------------------------------------------------------------
+
+
+def load(corpus: Corpus, rng: random.Random) -> dict[str, Any]:
+    """Institutions, users, a catalog, then the articles and ticket stand-ins (bulk)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
+
+    from zina.accounts.choices import MembershipKind, Role
+    from zina.accounts.models import Institution, Membership, RoleAssignment, User
+    from zina.catalog.models import Resource, Service
+    from zina.core.db import bulk_insert
+    from zina.knowledge.models import Article, ArticleRevision
+
+    ContentType.objects.clear_cache()
+    superuser = User.objects.create_superuser("bench-root", password=None)
+    institutions = [
+        Institution.objects.create(code=f"iest{i:02d}", name=f"Iestāde {i}")
+        for i in range(INSTITUTIONS)
+    ]
+    inst_ids = [i.pk for i in institutions]
+    # Bigger and smaller institutions: the first holds a quarter of everything.
+    inst_weights = [(pk, 1.0 / (n + 1.5)) for n, pk in enumerate(inst_ids)]
+    staff = User.objects.create_user("bench-l1", password=None)
+    Membership.objects.create(user=staff, institution=institutions[0], kind=MembershipKind.STAFF)
+    RoleAssignment.objects.create(
+        user=staff, institution=institutions[0], role=Role.SUPPORT_SPECIALIST
+    )
+    authors: dict[int, list[int]] = {}
+    for inst in institutions:
+        for a in range(AUTHORS_PER_INSTITUTION):
+            user = User.objects.create_user(f"author-{inst.code}-{a}", password=None)
+            Membership.objects.create(user=user, institution=inst, kind=MembershipKind.STAFF)
+            authors.setdefault(inst.pk, []).append(user.pk)
+
+    t0 = time.perf_counter()
+    services_of: dict[int, list[int]] = {}
+    resources_of: dict[int, list[int]] = {}
+    with transaction.atomic():
+        rows = []
+        for sid in range(1, SERVICES + 1):
+            inst = pick(rng, inst_weights)
+            services_of.setdefault(inst, []).append(sid)
+            at = when(rng)
+            rows.append(
+                [
+                    sid,
+                    inst,
+                    f"SRV-{sid:05d}",
+                    corpus.title(rng, "lv"),
+                    corpus.title(rng, "en"),
+                    corpus._sentences(rng, "lv", rng.randint(20, 50)),
+                    corpus._sentences(rng, "en", rng.randint(20, 50)),
+                    f"Kategorija {sid % 12}",
+                    ["residents"],
+                    ["e_service"],
+                    "active" if rng.random() < 0.9 else "retired",
+                    rng.random() < 0.8,
+                    "",
+                    "",
+                    at,
+                    at,
+                ]
+            )
+        bulk_insert(
+            Service,
+            [
+                "id",
+                "institution_id",
+                "identifier",
+                "name",
+                "name_en",
+                "description",
+                "description_en",
+                "category",
+                "recipients",
+                "channels",
+                "status",
+                "is_public",
+                "fee",
+                "legal_basis",
+                "created_at",
+                "updated_at",
+            ],
+            rows,
+        )
+        rows = []
+        for rid in range(1, RESOURCES + 1):
+            inst = pick(rng, inst_weights)
+            resources_of.setdefault(inst, []).append(rid)
+            at = when(rng)
+            rows.append(
+                [
+                    rid,
+                    inst,
+                    f"RES-{rid:05d}",
+                    corpus.title(rng, "lv"),
+                    corpus.title(rng, "en"),
+                    corpus._sentences(rng, "lv", rng.randint(10, 30)),
+                    rng.choice(["server", "information_system", "storage", "network"]),
+                    "high",
+                    "active",
+                    at,
+                    at,
+                ]
+            )
+        bulk_insert(
+            Resource,
+            [
+                "id",
+                "institution_id",
+                "identifier",
+                "name",
+                "name_en",
+                "description",
+                "type",
+                "criticality",
+                "status",
+                "created_at",
+                "updated_at",
+            ],
+            rows,
+        )
+
+    article_fields = [
+        "id",
+        "institution_id",
+        "type",
+        "audience",
+        "shared_with_all",
+        "owner_id",
+        "review_by",
+        "archived_at",
+        "created_at",
+        "updated_at",
+    ]
+    revision_fields = [
+        "id",
+        "article_id",
+        "language",
+        "number",
+        "state",
+        "is_live",
+        "title",
+        "symptoms",
+        "environment",
+        "cause",
+        "resolution",
+        "body",
+        "keywords",
+        "author_id",
+        "based_on_id",
+        "version",
+        "reviewed_by_id",
+        "reviewed_at",
+        "created_at",
+        "updated_at",
+    ]
+    total = ARTICLES + TICKETS
+    setup = {
+        "inst_weights": inst_weights,
+        "authors": authors,
+        "services_of": services_of,
+        "resources_of": resources_of,
+    }
+    titles: list[tuple[str, str]] = []  # a sample of titles, for "pasted subject" queries
+    counts = {"revisions": 0, "drafts_only": 0, "bilingual": 0}
+    progress = Progress("load rows", total)
+    # Text is generated in another process while this one inserts the previous chunk.
+    context = multiprocessing.get_context("fork")
+    starts = [(start, corpus, setup) for start in range(1, total + 1, CHUNK)]
+    with context.Pool(1) as pool:
+        for chunk in pool.imap(generate_chunk, starts):
+            with transaction.atomic():
+                bulk_insert(Article, article_fields, chunk.articles)
+                bulk_insert(ArticleRevision, revision_fields, chunk.revisions)
+                bulk_insert(
+                    Article.shared_with.through, ["article_id", "institution_id"], chunk.shared
+                )
+                bulk_insert(Article.services.through, ["article_id", "service_id"], chunk.services)
+                bulk_insert(
+                    Article.resources.through, ["article_id", "resource_id"], chunk.resources
+                )
+            titles += chunk.titles[: max(0, 2000 - len(titles))]
+            for key, value in chunk.counts.items():
+                counts[key] += value
+            progress(len(chunk.articles))
+    load_s = time.perf_counter() - t0
+    return {
+        "users": {"anonymous": None, "staff_l1": staff, "superuser": superuser},
+        "titles": titles,
+        "load_s": load_s,
+        "counts": counts,
+    }
+
+
+@dataclass
+class Chunk:
+    articles: list[list[Any]] = field(default_factory=list)
+    revisions: list[list[Any]] = field(default_factory=list)
+    shared: list[list[int]] = field(default_factory=list)
+    services: list[list[int]] = field(default_factory=list)
+    resources: list[list[int]] = field(default_factory=list)
+    titles: list[tuple[str, str]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def generate_chunk(args: tuple[int, Corpus, dict[str, Any]]) -> Chunk:
+    """Rows of articles ``start`` … ``start + CHUNK - 1`` (ids past ARTICLES are ticket
+    stand-ins), seeded by ``start`` so that the corpus does not depend on the chunking."""
+    start, corpus, setup = args
+    rng = random.Random(start)
+    inst_weights, authors = setup["inst_weights"], setup["authors"]
+    services_of, resources_of = setup["services_of"], setup["resources_of"]
+    inst_ids = [pk for pk, _ in inst_weights]
+    out = Chunk(counts={"revisions": 0, "drafts_only": 0, "bilingual": 0})
+    revision_id = (start - 1) * 3  # room for up to three revisions an article
+    for pk in range(start, min(start + CHUNK, ARTICLES + TICKETS + 1)):
+        ticket = pk > ARTICLES
+        inst = pick(rng, inst_weights)
+        created = when(rng)
+        owner = rng.choice(authors[inst])
+        if ticket:
+            type_, audience = rng.choice(("known_error", "solution")), "internal"
+            languages = ["lv"] if rng.random() < 0.8 else ["en"]
+            draft_only = False
+        else:
+            type_, audience = pick(rng, ARTICLE_TYPES), pick(rng, AUDIENCES)
+            r = rng.random()
+            languages = ["lv"] if r < 0.65 else ["en"] if r < 0.9 else ["lv", "en"]
+            draft_only = rng.random() < 0.03
+        shared_all = not ticket and rng.random() < 0.02
+        archived = created if not ticket and rng.random() < 0.01 else None
+        out.articles.append(
+            [pk, inst, type_, audience, shared_all, owner, None, archived, created, created]
+        )
+        if not ticket and rng.random() < 0.03:
+            others = [i for i in inst_ids if i != inst]
+            out.shared += [[pk, i] for i in rng.sample(others, rng.randint(1, 2))]
+        if services_of.get(inst) and rng.random() < (0.3 if not ticket else 0.5):
+            out.services.append([pk, rng.choice(services_of[inst])])
+        if resources_of.get(inst) and rng.random() < 0.1:
+            out.resources.append([pk, rng.choice(resources_of[inst])])
+        out.counts["bilingual"] += len(languages) > 1
+        out.counts["drafts_only"] += draft_only
+        for language in languages:
+            doc = corpus.ticket(rng, language) if ticket else corpus.article(rng, language, type_)
+            if rng.random() < TITLE_RATE:
+                out.titles.append((language, doc.title))
+            versions = [(1, "draft", False)] if draft_only else [(1, "validated", True)]
+            if not draft_only and not ticket and rng.random() < 0.02:
+                versions.append((2, "draft", False))  # an improvement in progress
+            for number, state, live in versions:
+                revision_id += 1
+                out.revisions.append(
+                    [
+                        revision_id,
+                        pk,
+                        language,
+                        number,
+                        state,
+                        live,
+                        doc.title,
+                        doc.symptoms,
+                        doc.environment,
+                        doc.cause,
+                        doc.resolution,
+                        doc.body,
+                        doc.keywords,
+                        owner,
+                        None,
+                        1,
+                        owner if live else None,
+                        created if live else None,
+                        created,
+                        created,
+                    ]
+                )
+    out.counts["revisions"] = len(out.revisions)
+    return out
+
+
+# -- the systems -------------------------------------------------------------------------------
+
+
+def build_bm25(path: Path) -> tuple[Any, int, float]:
+    """A plain Tantivy index (default tokenizer) over the same revision text, from the DB."""
+    import tantivy
+    from django.db import connection
+
+    from zina.knowledge.models import ArticleRevision
+
+    b = tantivy.SchemaBuilder()
+    b.add_unsigned_field("pk", stored=True, indexed=True, fast=True)
+    b.add_text_field("title")
+    b.add_text_field("body")
+    schema = b.build()
+    path.mkdir(parents=True)
+    index = tantivy.Index(schema, path=str(path))
+    table = ArticleRevision._meta.db_table
+    total = ArticleRevision.objects.filter(is_live=True).count()
+    progress = Progress("bm25 index", total)
+    t0 = time.perf_counter()
+    writer = index.writer(heap_size=200_000_000, num_threads=2)
+    added = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT article_id, title, symptoms, environment, cause, resolution, body, "  # noqa: S608
+            f"keywords FROM {table} WHERE is_live ORDER BY id"
+        )
+        while rows := cursor.fetchmany(5000):
+            for pk, title, *texts in rows:
+                doc = tantivy.Document()
+                doc.add_unsigned("pk", pk)
+                doc.add_text("title", title)
+                doc.add_text("body", "\n".join(t for t in texts if t))
+                writer.add_document(doc)
+            added += len(rows)
+            progress(len(rows))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    return index, added, time.perf_counter() - t0
+
+
+def bm25_search(index: Any, text: str, limit: int) -> list[int]:
+    try:
+        query = index.parse_query(text, ["title", "body"])
+    except ValueError:
+        query, _ = index.parse_query_lenient(text, ["title", "body"])
+    searcher = index.searcher()
+    found = searcher.search(query, limit)
+    return [searcher.doc(address)["pk"][0] for _, address in found.hits]
+
+
+ICONTAINS_FIELDS = ("title", "symptoms", "cause", "resolution", "body", "keywords")
+
+
+def icontains_search(user: Any, bq: BenchQuery) -> list[Any]:
+    """The peers' search: each word in any text field (icontains), newest first."""
+    from django.db.models import Q
+    from django.utils.text import smart_split, unescape_string_literal
+
+    from zina.catalog.models import Service
+    from zina.knowledge.models import ArticleRevision
+
+    kinds = bq.kwargs.get("kinds") or ["article"]
+    if "article" in kinds:
+        qs = ArticleRevision.objects.visible_to(user)
+        fields = ICONTAINS_FIELDS
+    else:
+        qs, fields = Service.objects.visible_to(user), ("name", "name_en", "description")
+    for bit in smart_split(bq.text):
+        if bit.startswith(('"', "'")) and bit[0] == bit[-1] and len(bit) > 1:
+            bit = unescape_string_literal(bit)
+        any_field = Q()
+        for name in fields:
+            any_field |= Q(**{f"{name}__icontains": bit})
+        qs = qs.filter(any_field)
+    filters = bq.kwargs.get("filters") or {}
+    if "article" in kinds:
+        for name in ("type", "audience", "institution"):
+            if filters.get(name):
+                qs = qs.filter(**{f"article__{name}__in": filters[name]})
+    return list(qs.order_by("-id")[: bq.kwargs.get("per_page", 20)])
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+
+class Timings:
+    """Wall-clock and CPU time (this process, all threads) of each run. The CPU figures stay
+    meaningful on a machine busy with other work, where wall-clock time includes waiting."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def run(self, call: Callable[[], Any]) -> Any:
+        w0, c0 = time.perf_counter(), time.process_time()
+        result = call()
+        self.cpu.append(time.process_time() - c0)
+        self.wall.append(time.perf_counter() - w0)
+        return result
+
+    def summary(self, only: Sequence[int] | None = None) -> dict[str, float]:
+        wall = self.wall if only is None else [self.wall[i] for i in only]
+        cpu = self.cpu if only is None else [self.cpu[i] for i in only]
+        return {
+            **percentiles(wall),
+            **{f"cpu_{k}": v for k, v in percentiles(cpu).items() if not k.startswith("p99")},
+        }
+
+    def by(self, keys: Sequence[str]) -> dict[str, Any]:
+        groups: dict[str, list[int]] = {}
+        for i, key in enumerate(keys):
+            groups.setdefault(key, []).append(i)
+        return {k: {**self.summary(ix), "n": len(ix)} for k, ix in sorted(groups.items())}
+
+
+def zina_call(user: Any, bq: BenchQuery) -> Callable[[], Any]:
+    from zina.accounts.roles import forget_grants
+    from zina.search.queries import search
+
+    def run() -> Any:
+        if user is not None:
+            forget_grants(user)  # a new request loads the user's roles again
+        return search(user, bq.text, **bq.kwargs)
+
+    return run
+
+
+def prepared(user: Any, bq: BenchQuery) -> Any:
+    """The engine query ``search`` would run (parsed, permission rule, filters), built once."""
+    from zina.search import registry
+    from zina.search.queries import FILTERS, parse, rule_for
+
+    kinds = [k for k in (bq.kwargs.get("kinds") or registry.doc_types())]
+    query = parse(bq.text.strip(), as_you_type=bq.kwargs.get("as_you_type", False))
+    query.rule = rule_for(user, kinds)
+    query.filters = {
+        k: list(v) for k, v in (bq.kwargs.get("filters") or {}).items() if k in FILTERS and v
+    }
+    query.limit = bq.kwargs.get("per_page", 20)
+    query.facets = bq.kwargs.get("facets", False)
+    return query
+
+
+PROFILE_BUCKETS = {
+    # label: (file suffix, function name) — cumulative time
+    "search (total)": ("search/queries.py", "search"),
+    "kind_rules (permission rules; roles from DB)": ("search/queries.py", "kind_rules"),
+    "catch_up (outbox check)": ("search/indexer.py", "catch_up"),
+    "engine.search (tantivy, incl. facets)": ("search/engine.py", "search"),
+    "  engine._facets (aggregation)": ("search/engine.py", "_facets"),
+    "  engine.compile (query objects)": ("search/engine.py", "compile"),
+    "did_you_mean (zero hits)": ("search/queries.py", "did_you_mean"),
+    "_show (hydration + check + snippets)": ("search/queries.py", "_show"),
+    "  checked (build docs from DB + rule.matches)": ("search/queries.py", "checked"),
+    "    knowledge build()": ("knowledge/search.py", "build"),
+    "    reverse() (urls)": ("django/urls/base.py", "reverse"),
+    "    get_FOO_display (meta labels)": ("django/db/models/base.py", "_get_FIELD_display"),
+    "  highlight (snippets)": ("search/snippets.py", "highlight"),
+    "log_search (SearchLog insert)": ("search/queries.py", "log_search"),
+    "SQL execute (all)": ("django/db/backends/utils.py", "_execute"),
+}
+INDEX_BUCKETS = {
+    "rebuild (total)": ("search/indexer.py", "rebuild"),
+    "knowledge build() (DB + ORM, generator)": ("knowledge/search.py", "build"),
+    "engine._document (analyze + tantivy doc)": ("search/engine.py", "_document"),
+    "  analyzer.analyze": ("search/analyzer.py", "analyze"),
+    "  analyzer.words": ("search/analyzer.py", "words"),
+    "  _pretokenized (tantivy tokens)": ("search/engine.py", "_pretokenized"),
+    "reverse() (url per doc)": ("django/urls/base.py", "reverse"),
+    "get_FOO_display (meta per doc)": ("django/db/models/base.py", "_get_FIELD_display"),
+    "writer.add_document (tantivy)": ("~", "<method 'add_document' of 'tantivy"),
+    "writer.commit (tantivy)": ("~", "<method 'commit' of 'tantivy"),
+    "wait_merging_threads": ("~", "<method 'wait_merging_threads' of 'tantivy"),
+    "SQL execute (all)": ("django/db/backends/utils.py", "_execute"),
+}
+
+
+def bucketed(profile: cProfile.Profile, buckets: dict[str, tuple[str, str]]) -> dict[str, float]:
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    out: dict[str, float] = {}
+    for label, (suffix, name) in buckets.items():
+        total = 0.0
+        for (filename, _, funcname), (_, _, _, cumtime, _) in stats.items():
+            if suffix == "~":
+                if filename == "~" and funcname.startswith(name):
+                    total += cumtime
+            elif filename.endswith(suffix) and funcname == name:
+                total = max(total, cumtime)  # recursion counts once
+        out[label] = round(total, 3)
+    return out
+
+
+def main() -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="zina-bench-search-"))
+    os.environ["ZINA_DATA_DIR"] = str(workdir)
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("ZINA_INDEX_DIR", None)
+    os.environ["DEBUG"] = "0"  # as served (make serve); DEBUG would log every SQL query
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zina.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from zina.search import indexer
+
+    load_before = os.getloadavg()
+    call_command("migrate", verbosity=0)
+    log(f"workdir {workdir}; generating {ARTICLES:,} articles + {TICKETS:,} ticket stand-ins")
+    rng = random.Random(42)
+    corpus = Corpus(seed=42, scale=ARTICLES + TICKETS)
+    data = load(corpus, rng)
+    log(f"loaded in {data['load_s']:.1f} s: {data['counts']}")
+
+    # -- indexing ------------------------------------------------------------------------------
+    progress = Progress("zina index", indexer.indexable_count())
+    index_profile = cProfile.Profile() if PROFILE else None
+    t0 = time.perf_counter()
+    if index_profile:
+        index_profile.enable()
+    index_docs = indexer.rebuild(progress)
+    if index_profile:
+        index_profile.disable()
+    index_s = time.perf_counter() - t0
+    log(f"zina index: {index_docs:,} documents in {index_s:.1f} s")
+    bm25_index, bm25_docs, bm25_s = build_bm25(workdir / "bm25")
+    log(f"bm25 index: {bm25_docs:,} documents in {bm25_s:.1f} s")
+
+    # -- the query mix -------------------------------------------------------------------------
+    users = data["users"]
+    queries = make_queries(corpus, random.Random(7), data["titles"], QUERIES)
+    who = [pick(rng, USERS) for _ in queries]
+    categories = [q.category for q in queries]
+    calls = [zina_call(users[w], q) for w, q in zip(who, queries, strict=True)]
+    log(f"{len(queries)} queries; warming up")
+    for call in calls[:50]:
+        call()
+    zina = Timings()
+    for call in calls:
+        zina.run(call)
+    log(f"zina: {zina.summary()}")
+    engine = indexer.engine()
+    plans = [prepared(users[w], q) for w, q in zip(who, queries, strict=True)]
+    for plan in plans[:50]:
+        engine.search(plan)
+    raw = Timings()
+    for plan in plans:
+        raw.run(lambda plan=plan: engine.search(plan))
+    log(f"raw: {raw.summary()}")
+    bm25 = Timings()
+    for q in queries:
+        bm25.run(lambda q=q: bm25_search(bm25_index, q.text, q.kwargs.get("per_page", 20)))
+    log(f"bm25: {bm25.summary()}")
+
+    # icontains: a stratified sample (round robin over the kinds of query) within a budget.
+    by_category: dict[str, list[int]] = {}
+    for i, category in enumerate(categories):
+        by_category.setdefault(category, []).append(i)
+    rounds = itertools.zip_longest(*by_category.values())
+    order = [i for round_ in rounds for i in round_ if i is not None]
+    sample: list[int] = []
+    icontains = Timings()
+    started = time.perf_counter()
+    for i in order:
+        if time.perf_counter() - started > ICONTAINS_SECONDS or len(sample) >= 300:
+            break
+        icontains.run(lambda i=i: icontains_search(users[who[i]], queries[i]))
+        sample.append(i)
+        if len(sample) % 20 == 0:
+            log(f"icontains: {len(sample)} queries, {icontains.summary()}")
+    log(f"icontains ({len(sample)} sampled): {icontains.summary()}")
+
+    # -- what a search asks of the database ---------------------------------------------------
+    sql_counts: dict[str, list[float]] = {}
+    sql_ms: dict[str, list[float]] = {}
+    for i in range(min(200, len(calls))):
+        with CaptureQueriesContext(connection) as captured:
+            calls[i]()
+        sql_counts.setdefault(who[i], []).append(len(captured.captured_queries))
+        sql_ms.setdefault(who[i], []).append(
+            sum(float(q["time"]) for q in captured.captured_queries) * 1000
+        )
+
+    profile: dict[str, Any] = {}
+    if PROFILE:
+        search_profile = cProfile.Profile()
+        search_profile.enable()
+        for call in calls[:200]:
+            call()
+        search_profile.disable()
+        profile["search_200_s"] = bucketed(search_profile, PROFILE_BUCKETS)
+        pstats.Stats(search_profile, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
+        if index_profile:
+            profile["rebuild_s"] = bucketed(index_profile, INDEX_BUCKETS)
+            pstats.Stats(index_profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+        log(json.dumps(profile, indent=1))
+
+    zina_s, icontains_s = zina.summary(), icontains.summary()
+    zina_same = zina.summary(sample)
+    docs_per_s = round(index_docs / index_s, 1)
+    figures = {
+        "benchmark": "search",
+        "database": connection.vendor,
+        "articles": ARTICLES,
+        "tickets": TICKETS,
+        "ticket_standins": (
+            "tickets are internal known_error/solution Article rows of ticket shape "
+            "(subject, description, resolution); no tickets app yet"
+        ),
+        "revisions": data["counts"]["revisions"],
+        "index_docs": index_docs,
+        "load_s": round(data["load_s"], 1),
+        "queries": len(queries),
+        "zina": {**zina_s, "docs_per_s": docs_per_s, "index_s": round(index_s, 1)},
+        "icontains": {**icontains_s, "docs_per_s": None, "queries": len(sample)},
+        "bm25": {
+            **bm25.summary(),
+            "docs_per_s": round(bm25_docs / bm25_s, 1),
+            "index_s": round(bm25_s, 1),
+        },
+        "raw": {**raw.summary(), "docs_per_s": docs_per_s},
+        "speedup_vs_icontains": round(icontains_s["p50_ms"] / zina_s["p50_ms"], 2),
+        "speedup_vs_icontains_same_sample": round(icontains_s["p50_ms"] / zina_same["p50_ms"], 2),
+        "zina_by_category": zina.by(categories),
+        "zina_by_user": zina.by(who),
+        "raw_by_category": raw.by(categories),
+        "icontains_by_category": icontains.by([categories[i] for i in sample]),
+        "zina_sql_per_search": {
+            k: {
+                "queries": round(sum(v) / len(v), 1),
+                "sql_ms": round(sum(sql_ms[k]) / len(v), 2),
+            }
+            for k, v in sorted(sql_counts.items())
+        },
+        "targets": {"p50_ms": 8, "p95_ms": 30, "speedup_vs_icontains": 100, "docs_per_s": 2000},
+        "meets_targets": {
+            "p50": zina_s["p50_ms"] <= 8,
+            "p95": zina_s["p95_ms"] <= 30,
+            "speedup": icontains_s["p50_ms"] / zina_s["p50_ms"] >= 100,
+            "docs_per_s": docs_per_s >= 2000,
+        },
+        "load_average": [round(x, 1) for x in (*load_before, *os.getloadavg())],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **({"profile": profile} if profile else {}),
+    }
+    print(json.dumps(figures, ensure_ascii=False))
+    if not os.environ.get("BENCH_KEEP"):
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
