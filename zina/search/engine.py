@@ -74,6 +74,8 @@ class Query:
     facets: bool = False
     # Counting visits every match; top-k alone lets Tantivy skip blocks (block-max WAND).
     count: bool = True
+    # Facet "changed within": band name → earliest timestamp.
+    date_bounds: dict[str, int] = field(default_factory=dict)
 
     @property
     def has_text(self) -> bool:
@@ -415,23 +417,47 @@ class TantivyEngine:
         counted = getattr(found, "count", None) if query.count else None
         result = Result(hits=hits, total=counted if counted is not None else len(hits))
         if query.facets:
-            result.facets = self._facets(searcher, compiled)
+            result.facets = self._facets(searcher, compiled, query.date_bounds)
         return result
 
-    def _facets(self, searcher: Any, compiled: Any) -> dict[str, dict[str, int]]:
-        spec = {
+    def _facets(
+        self, searcher: Any, compiled: Any, date_bounds: dict[str, int]
+    ) -> dict[str, dict[str, int]]:
+        spec: dict[str, Any] = {
             name: {"terms": {"field": name, "size": 50}}
             for name in (*KEYWORD_FACETS, *NUMBER_FACETS)
         }
+        # "Changed within N days": Tantivy's ranges may not overlap, so count disjoint bands
+        # (newest first) and add them up.
+        bands = sorted(date_bounds.items(), key=lambda kv: -kv[1])
+        if bands:
+            edges = [b for _, b in bands]
+            spec["date"] = {
+                "range": {
+                    "field": "ts",
+                    "ranges": [
+                        {"key": key, "from": edge, **({"to": edges[i - 1]} if i else {})}
+                        for i, (key, edge) in enumerate(bands)
+                    ],
+                }
+            }
         raw = searcher.aggregate(compiled, spec)
         facets: dict[str, dict[str, int]] = {}
-        for name in spec:
+        for name in (*KEYWORD_FACETS, *NUMBER_FACETS):
             buckets = raw.get(name, {}).get("buckets", [])
             facets[name] = {
                 str(int(b["key"]) if isinstance(b["key"], float) else b["key"]): int(b["doc_count"])
                 for b in buckets
                 if b["doc_count"]
             }
+        if bands:
+            counts = {b["key"]: int(b["doc_count"]) for b in raw["date"]["buckets"]}
+            running = 0
+            facets["date"] = {}
+            for key, _ in bands:
+                running += counts.get(key, 0)
+                if running:
+                    facets["date"][key] = running
         return facets
 
     def words_with_prefix(

@@ -96,3 +96,34 @@ def facet_groups(user: Any, facets: dict[str, dict[str, int]], params: QueryDict
         if options:
             groups.append(Group(name, title, options))
     return groups
+
+
+SINCE_LABELS = {
+    7: _("in the last 7 days"),
+    30: _("in the last 30 days"),
+    365: _("in the last year"),
+}
+
+
+def date_options(facets: dict[str, dict[str, int]], params: QueryDict) -> list[Option]:
+    """ "Changed within" choices with their counts; choosing the current one removes it."""
+    counts = facets.get("date", {})
+    current = params.get("since", "")
+    options = []
+    for days in SINCE_DAYS:
+        chosen = params.copy()
+        chosen.pop("page", None)
+        if current == str(days):
+            chosen.pop("since", None)
+        else:
+            chosen["since"] = str(days)
+        options.append(
+            Option(
+                str(days),
+                SINCE_LABELS[days],
+                counts.get(str(days), 0),
+                current == str(days),
+                "?" + chosen.urlencode(),
+            )
+        )
+    return options

@@ -186,6 +186,10 @@ def search(
         query.since_ts = int((timezone.now() - timedelta(days=since_days)).timestamp())
     query.limit, query.offset = per_page, (max(page, 1) - 1) * per_page
     query.newest_first, query.facets = newest_first, facets
+    now = timezone.now()
+    query.date_bounds = {
+        str(days): int((now - timedelta(days=days)).timestamp()) for days in SINCE_DAYS
+    }
     query.count = count or facets  # without it, ``total`` is the number of hits returned
     results = Results(text=text, hits=[], total=0, page=max(page, 1), per_page=per_page)
     if not query.has_text and not query.filters:

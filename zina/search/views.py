@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from zina.accounts.roles import MANAGE_KNOWLEDGE, has_any_capability
 
 from . import queries, registry
-from .facets import facet_groups, read_filters
+from .facets import date_options, facet_groups, read_filters
 from .models import SearchClick, SearchLog
 
 PER_PAGE = 20
@@ -49,6 +49,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "results": results,
             "q": text,
             "groups": facet_groups(request.user, results.facets, request.GET),
+            "dates": date_options(results.facets, request.GET),
             "sort": request.GET.get("sort", ""),
         },
     )

@@ -1086,3 +1086,17 @@ def test_a_query_with_no_searchable_word_finds_nothing(
     results = search(superuser, text)
     assert results.hits == []
     assert results.total == 0
+
+
+def test_changed_within_facet_counts_and_filter(superuser: User, write: Write) -> None:
+    fresh = publish(superuser, write, "Svaigs ziņojums par tīklu")
+    old = publish(superuser, write, "Vecs ziņojums par tīklu")
+    ArticleRevision.objects.filter(article=old).update(
+        updated_at=timezone.now() - timedelta(days=100)
+    )
+    with transaction.atomic():
+        indexer.touch([f"article:{old.pk}"])
+    results = search(superuser, "zinojums tikls", facets=True)
+    assert results.facets["date"] == {"7": 1, "30": 1, "365": 2}
+    assert article_hits(superuser, "zinojums", since_days=30) == {fresh.pk}
+    assert article_hits(superuser, "zinojums", since_days=365) == {fresh.pk, old.pk}
