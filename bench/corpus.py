@@ -644,7 +644,8 @@ class Corpus:
 # -- queries -----------------------------------------------------------------------------------
 
 # Kind of query → share of the mix. "page" queries go to the search page (facets, 20 a page,
-# logged); "prefix" ones to the suggestions box (5 articles, as one types).
+# logged); "prefix" ones to the suggestions box (5 articles, as one types, no total counted —
+# as ``queries.suggestions`` calls it).
 QUERY_MIX = {
     "short_common": 0.18,
     "short_rare": 0.10,
@@ -707,11 +708,8 @@ def make_queries(
             last = words[-1]
             cut = rng.randint(2, max(2, min(len(last) - 1, 6)))
             text = " ".join([*words[:-1], last[:cut]])
-            out.append(
-                BenchQuery(
-                    category, text, {"kinds": ["article"], "per_page": 5, "as_you_type": True}
-                )
-            )
+            suggest = {"kinds": ["article"], "per_page": 5, "as_you_type": True, "count": False}
+            out.append(BenchQuery(category, text, suggest))
             continue
         elif category == "diacritic_free":
             words = _with_diacritics(corpus.vocab["lv"].content_words(rng, 12))[:3] or ["parole"]

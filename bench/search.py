@@ -26,11 +26,17 @@ Side by side, in the same run, over the same query mix:
 - ``raw``: our engine alone (``TantivyEngine.search`` on a prepared ``Query``: the same terms,
   permission filter and facets, no hydration or database) — the engine's limit.
 
+Latencies are wall-clock p50/p95/p99 plus CPU-time p50/p95 of this process (``cpu_*``): on a
+machine busy with other work the wall clock includes waiting for a core; the CPU figures do
+not. The load average before and after is in the JSON. Django runs with DEBUG off, as served.
+
 Run: make bench-search. BENCH_SEARCH_DOCS="articles,tickets" (default "100000,1000000")
 runs a smaller variant; BENCH_SEARCH_QUERIES (default 1000) sets the mix's size;
 BENCH_ICONTAINS_SECONDS (default 300) the baseline's budget; BENCH_SEARCH_PROFILE=1 adds a
-cProfile of 200 searches (and of the rebuild) to stderr and to the JSON. Prints progress to
-stderr, then one JSON line of figures.
+cProfile of 200 searches (and of the rebuild) to stderr and to the JSON. The scratch
+directory is removed at the end unless BENCH_KEEP=1; BENCH_SEARCH_DIR=<kept directory>
+skips generating and loading and measures again on its database (indexing included; keep
+BENCH_SEARCH_DOCS as it was). Prints progress to stderr, then one JSON line of figures.
 """
 
 from __future__ import annotations
@@ -411,6 +417,7 @@ def build_bm25(path: Path) -> tuple[Any, int, float]:
     b.add_text_field("title")
     b.add_text_field("body")
     schema = b.build()
+    shutil.rmtree(path, ignore_errors=True)  # a reused workdir has one from before
     path.mkdir(parents=True)
     index = tantivy.Index(schema, path=str(path))
     table = ArticleRevision._meta.db_table
@@ -539,6 +546,8 @@ def prepared(user: Any, bq: BenchQuery) -> Any:
     }
     query.limit = bq.kwargs.get("per_page", 20)
     query.facets = bq.kwargs.get("facets", False)
+    if hasattr(query, "count"):  # as ``search`` sets it
+        query.count = bq.kwargs.get("count", True) or query.facets
     return query
 
 
@@ -563,12 +572,14 @@ PROFILE_BUCKETS = {
 INDEX_BUCKETS = {
     "rebuild (total)": ("search/indexer.py", "rebuild"),
     "knowledge build() (DB + ORM, generator)": ("knowledge/search.py", "build"),
-    "engine._document (analyze + tantivy doc)": ("search/engine.py", "_document"),
-    "  analyzer.analyze": ("search/analyzer.py", "analyze"),
-    "  analyzer.words": ("search/analyzer.py", "words"),
-    "  _pretokenized (tantivy tokens)": ("search/engine.py", "_pretokenized"),
-    "reverse() (url per doc)": ("django/urls/base.py", "reverse"),
-    "get_FOO_display (meta per doc)": ("django/db/models/base.py", "_get_FIELD_display"),
+    "  knowledge _links (link tables)": ("knowledge/search.py", "_links"),
+    "  reverse() (url per doc)": ("django/urls/base.py", "reverse"),
+    "  get_FOO_display (meta per doc)": ("django/db/models/base.py", "_get_FIELD_display"),
+    "engine.prepare (analysis)": ("search/engine.py", "prepare"),
+    "  analyzer.index_terms": ("search/analyzer.py", "index_terms"),
+    "  analyzer.folded_words": ("search/analyzer.py", "folded_words"),
+    "  analyzer.analyze (older engines)": ("search/analyzer.py", "analyze"),
+    "engine._document (tantivy doc)": ("search/engine.py", "_document"),
     "writer.add_document (tantivy)": ("~", "<method 'add_document' of 'tantivy"),
     "writer.commit (tantivy)": ("~", "<method 'commit' of 'tantivy"),
     "wait_merging_threads": ("~", "<method 'wait_merging_threads' of 'tantivy"),
@@ -591,8 +602,33 @@ def bucketed(profile: cProfile.Profile, buckets: dict[str, tuple[str, str]]) -> 
     return out
 
 
+def existing() -> dict[str, Any]:
+    """The users, a sample of titles and the counts of a database loaded by an earlier run."""
+    from zina.accounts.models import User
+    from zina.knowledge.models import Article, ArticleRevision
+
+    revisions = ArticleRevision.objects.count()
+    step = max(1, revisions // 2000)
+    titles = list(
+        ArticleRevision.objects.filter(id__in=range(1, revisions * 3, step * 3))
+        .order_by("id")
+        .values_list("language", "title")[:2000]
+    )
+    return {
+        "users": {
+            "anonymous": None,
+            "staff_l1": User.objects.get(username="bench-l1"),
+            "superuser": User.objects.get(username="bench-root"),
+        },
+        "titles": titles,
+        "load_s": float("nan"),
+        "counts": {"revisions": revisions, "articles_in_db": Article.objects.count()},
+    }
+
+
 def main() -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="zina-bench-search-"))
+    reuse = os.environ.get("BENCH_SEARCH_DIR", "")
+    workdir = Path(reuse) if reuse else Path(tempfile.mkdtemp(prefix="zina-bench-search-"))
     os.environ["ZINA_DATA_DIR"] = str(workdir)
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("ZINA_INDEX_DIR", None)
@@ -609,15 +645,23 @@ def main() -> None:
 
     load_before = os.getloadavg()
     call_command("migrate", verbosity=0)
-    log(f"workdir {workdir}; generating {ARTICLES:,} articles + {TICKETS:,} ticket stand-ins")
     rng = random.Random(42)
     corpus = Corpus(seed=42, scale=ARTICLES + TICKETS)
-    data = load(corpus, rng)
-    log(f"loaded in {data['load_s']:.1f} s: {data['counts']}")
+    if reuse:
+        data = existing()
+        log(f"workdir {workdir}: reusing its database {data['counts']}")
+    else:
+        log(f"workdir {workdir}; generating {ARTICLES:,} articles + {TICKETS:,} ticket stand-ins")
+        data = load(corpus, rng)
+        log(f"loaded in {data['load_s']:.1f} s: {data['counts']}")
 
     # -- indexing ------------------------------------------------------------------------------
     progress = Progress("zina index", indexer.indexable_count())
     index_profile = cProfile.Profile() if PROFILE else None
+    if PROFILE:  # worker processes would be invisible to the profiler: analyse in this one
+        from django.conf import settings
+
+        settings.ZINA_INDEX_WORKERS = 1
     t0 = time.perf_counter()
     if index_profile:
         index_profile.enable()
@@ -632,7 +676,8 @@ def main() -> None:
     # -- the query mix -------------------------------------------------------------------------
     users = data["users"]
     queries = make_queries(corpus, random.Random(7), data["titles"], QUERIES)
-    who = [pick(rng, USERS) for _ in queries]
+    users_rng = random.Random(11)
+    who = [pick(users_rng, USERS) for _ in queries]
     categories = [q.category for q in queries]
     calls = [zina_call(users[w], q) for w, q in zip(who, queries, strict=True)]
     log(f"{len(queries)} queries; warming up")
@@ -712,7 +757,8 @@ def main() -> None:
         ),
         "revisions": data["counts"]["revisions"],
         "index_docs": index_docs,
-        "load_s": round(data["load_s"], 1),
+        "load_s": round(data["load_s"], 1) if reuse == "" else None,
+        "reused_database": bool(reuse),
         "queries": len(queries),
         "zina": {**zina_s, "docs_per_s": docs_per_s, "index_s": round(index_s, 1)},
         "icontains": {**icontains_s, "docs_per_s": None, "queries": len(sample)},
@@ -747,7 +793,7 @@ def main() -> None:
         **({"profile": profile} if profile else {}),
     }
     print(json.dumps(figures, ensure_ascii=False))
-    if not os.environ.get("BENCH_KEEP"):
+    if not os.environ.get("BENCH_KEEP") and not reuse:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
