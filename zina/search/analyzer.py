@@ -2,8 +2,9 @@
 
 Unicode NFC → words (letters and digits) → lowercase → diacritics folded (ā→a, č→c, …; any
 combining mark elsewhere too) → stop words dropped → Latvian light stemming or Snowball
-English, by the document's language. Tokens keep their character offsets into the NFC text,
-for highlighting, and their positions (stop words leave gaps, so phrases line up).
+English, by the document's language. ``index_terms`` gives the index its terms (stop words
+dropped, no gaps: a phrase skips stop words the same way); ``analyze`` keeps character offsets
+into the NFC text for highlighting.
 """
 
 from __future__ import annotations
