@@ -78,13 +78,6 @@ def touch(refs: Iterable[str]) -> None:
         transaction.on_commit(_apply_after_commit)
 
 
-def touch_objects(objs: Iterable[models.Model]) -> None:
-    refs: set[str] = set()
-    for obj in objs:
-        refs |= registry.refs_touched_by(obj)
-    touch(refs)
-
-
 def observe_audited(obj: models.Model) -> None:
     touch(registry.refs_touched_by(obj))
 
@@ -353,10 +346,6 @@ def _background_rebuild() -> None:
     finally:
         _rebuilding.clear()
         connection.close()
-
-
-def rebuilding() -> bool:
-    return _rebuilding.is_set()
 
 
 def compare() -> dict[str, tuple[set[int], set[int], set[int]]]:

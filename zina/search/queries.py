@@ -17,13 +17,15 @@ from typing import Any
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from zina.accounts.models import Institution
+from zina.catalog.models import Service
 from zina.core.permissions import NOTHING, is_superuser
 from zina.core.rules import All, AnyOf, Everything, Rule, leaf
 
 from . import indexer, registry
-from .analyzer import STOP_WORDS, fold, variants, words
+from .analyzer import STOP_WORDS, variants, words
 from .engine import IndexUnavailable, Query, phrasings
-from .models import SearchLog
+from .operations import log_search
 from .snippets import highlight
 
 _PHRASE = re.compile(r'"([^"]*)"?')
@@ -172,7 +174,6 @@ def search(
     facets: bool = False,
     count: bool = True,
     surface: str = "",
-    _retry: bool = True,
 ) -> Results:
     """Ranked, permission-checked results for ``text``. ``surface`` names where the search
     came from; when given, the search is logged (without the user)."""
@@ -182,51 +183,38 @@ def search(
     rules = kind_rules(user, kinds)
     query.rule = AnyOf(tuple(rules.values()))
     query.filters = {k: list(v) for k, v in (filters or {}).items() if k in FILTERS and v}
-    if since_days:
-        query.since_ts = int((timezone.now() - timedelta(days=since_days)).timestamp())
-    query.limit, query.offset = per_page, (max(page, 1) - 1) * per_page
-    query.newest_first, query.facets = newest_first, facets
     now = timezone.now()
+    if since_days:
+        query.since_ts = int((now - timedelta(days=since_days)).timestamp())
     query.date_bounds = {
         str(days): int((now - timedelta(days=days)).timestamp()) for days in SINCE_DAYS
     }
+    query.limit, query.offset = per_page, (max(page, 1) - 1) * per_page
+    query.newest_first, query.facets = newest_first, facets
     query.count = count or facets  # without it, ``total`` is the number of hits returned
     results = Results(text=text, hits=[], total=0, page=max(page, 1), per_page=per_page)
     if not query.has_text and not query.filters:
         return results  # nothing to look for (empty, or only stop words and punctuation)
-    try:
-        indexer.catch_up()
-        eng = indexer.engine()
-        found = eng.search(query)
-        if found.total == 0 and query.has_text:
-            results.did_you_mean = did_you_mean(text, query.rule)
-            query.fuzzy = True
+    for attempt in (1, 2):  # a second time after rebuilding an unusable index
+        try:
+            indexer.catch_up()
+            eng = indexer.engine()
             found = eng.search(query)
-            results.approximate = found.total > 0
-    except IndexUnavailable:
-        results.rebuilding = not indexer.ensure_index() or not _retry
-        if results.rebuilding:
-            return results
-        return search(
-            user,
-            text,
-            kinds=kinds,
-            filters=filters,
-            since_days=since_days,
-            page=page,
-            per_page=per_page,
-            as_you_type=as_you_type,
-            newest_first=newest_first,
-            facets=facets,
-            count=count,
-            surface=surface,
-            _retry=False,
-        )
+            if found.total == 0 and query.has_text:
+                results.did_you_mean = did_you_mean(text, query.rule)
+                query.fuzzy = True
+                found = eng.search(query)
+                results.approximate = found.total > 0
+            break
+        except IndexUnavailable:
+            if attempt == 2 or not indexer.ensure_index():
+                results.rebuilding = True
+                return results
     results.facets = visible_facets(user, found.facets) if facets else {}
     results.hits, refused = _show(user, found.hits, query, rules)
     results.total = max(0, found.total - refused)
     if surface:
-        results.log_id = log_search(user, text, surface, results.total)
+        results.log_id = log_search(user=user, text=text, surface=surface, results=results.total)
     return results
 
 
@@ -277,18 +265,6 @@ def _show(
     return out, len(hits) - len(out)
 
 
-def log_search(user: Any, text: str, surface: str, results: int) -> int:
-    normalized = " ".join(w for w, _, _ in words(text))[:200]
-    entry = SearchLog.objects.create(
-        text=text[:200],
-        normalized=normalized or fold(text)[:200],
-        surface=surface[:20],
-        results=results,
-        staff=bool(getattr(user, "is_authenticated", False)),
-    )
-    return entry.pk
-
-
 def ranked_ids(user: Any, text: str, kind: str, limit: int = 500) -> list[int]:
     """Primary keys of the best ``limit`` rows of one kind the user may see, for lists that
     filter by words (their own order and paging stay)."""
@@ -312,9 +288,6 @@ def suggestions(user: Any, text: str, k: int = 5) -> tuple[Results, Results | No
 def visible_facets(user: Any, facets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     """Facet counts without values that name what the user may not see (a public article
     linked to an internal service must not disclose that service's id)."""
-    from zina.accounts.models import Institution
-    from zina.catalog.models import Service
-
     cleaned = dict(facets)
     for name, model in (("services", Service), ("institution", Institution)):
         counts = facets.get(name, {})

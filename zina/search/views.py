@@ -17,7 +17,8 @@ from zina.accounts.roles import MANAGE_KNOWLEDGE, has_any_capability
 
 from . import queries, registry
 from .facets import date_options, facet_groups, read_filters
-from .models import SearchClick, SearchLog
+from .models import SearchLog
+from .operations import record_click
 
 PER_PAGE = 20
 
@@ -84,7 +85,7 @@ def click(request: HttpRequest, log_id: int, kind: str, pk: int, rank: int) -> H
     item = queries.checked(request.user, [(kind, pk, language)]).get((kind, pk, language))
     if item is None:
         raise Http404
-    SearchClick.objects.create(search=search, kind=kind, object_id=pk, rank=min(rank, 10_000))
+    record_click(search=search, kind=kind, object_id=pk, rank=rank)
     return HttpResponseRedirect(item.url)
 
 

@@ -1022,7 +1022,7 @@ def _backdate(article: Article, days: int) -> None:
         updated_at=timezone.now() - timedelta(days=days)
     )
     with transaction.atomic():
-        indexer.touch_objects([article])
+        indexer.touch(registry.refs_touched_by(article))
 
 
 def test_since_days_and_newest_first(superuser: User, write: Write) -> None:
