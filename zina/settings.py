@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "zina.catalog",
     "zina.knowledge",
     "zina.search",
+    "zina.tickets",
 ]
 
 MIDDLEWARE = [
@@ -276,3 +277,10 @@ LOGGING = {
 
 NINJA_PAGINATION_PER_PAGE = 50
 CSRF_FAILURE_VIEW = "zina.core.views.csrf_failure"
+
+# Tickets: the address mail about tickets comes from and threads on, the public address of
+# this installation (links in mail), auto-closing and SLA warnings.
+ZINA_MAIL_DOMAIN = os.environ.get("ZINA_MAIL_DOMAIN", "zina.localhost")
+ZINA_BASE_URL = os.environ.get("ZINA_BASE_URL", "http://localhost:8000")
+ZINA_TICKET_AUTOCLOSE_DAYS = int(os.environ.get("ZINA_TICKET_AUTOCLOSE_DAYS", "5"))
+ZINA_SLA_WARNING_PERCENT = int(os.environ.get("ZINA_SLA_WARNING_PERCENT", "20"))

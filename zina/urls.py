@@ -11,6 +11,7 @@ urlpatterns = [
     path("catalog/", include("zina.catalog.urls")),
     path("knowledge/", include("zina.knowledge.urls")),
     path("search/", include("zina.search.urls")),
+    path("tickets/", include("zina.tickets.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -29,28 +29,34 @@ MANAGE_KNOWLEDGE = "knowledge.manage"  # approve anything, grant licences, set t
 # Capabilities of the catalog.
 MANAGE_SERVICES = "catalog.manage_services"  # create and change the institution's services
 MANAGE_RESOURCES = "catalog.manage_resources"  # create and change the institution's resources
+# Capabilities of the request management system.
+WORK_TICKETS = "tickets.work"  # take, work on and resolve the institution's tickets
+READ_TICKETS = "tickets.read"  # read the institution's tickets and their internal notes
+APPROVE_CHANGES = "tickets.approve_changes"  # approve or reject change requests
+MANAGE_TICKETS = "tickets.manage"  # teams, bulk assignment and closing, hand-over rules
 
 _W, _X, _M = WRITE_KNOWLEDGE, READ_EXPERT_KNOWLEDGE, MANAGE_KNOWLEDGE
+_T, _R, _A, _TM = WORK_TICKETS, READ_TICKETS, APPROVE_CHANGES, MANAGE_TICKETS
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.SERVICE_PORTFOLIO_OWNER: frozenset(
-        {STAFF_DIRECTORY, VIEW_AUDIT, MANAGE_SERVICES, _W, _X, _M}
+        {STAFF_DIRECTORY, VIEW_AUDIT, MANAGE_SERVICES, _W, _X, _M, _T, _R, _A}
     ),
-    Role.SERVICE_OWNER: frozenset({STAFF_DIRECTORY, _W, _X}),
-    Role.SERVICE_PROVIDER: frozenset({STAFF_DIRECTORY, _W}),
+    Role.SERVICE_OWNER: frozenset({STAFF_DIRECTORY, _W, _X, _T, _R}),
+    Role.SERVICE_PROVIDER: frozenset({STAFF_DIRECTORY, _W, _T, _R}),
     Role.RESOURCE_PORTFOLIO_OWNER: frozenset(
-        {STAFF_DIRECTORY, VIEW_AUDIT, MANAGE_RESOURCES, _W, _X}
+        {STAFF_DIRECTORY, VIEW_AUDIT, MANAGE_RESOURCES, _W, _X, _T, _R, _A}
     ),
-    Role.RESOURCE_OWNER: frozenset({STAFF_DIRECTORY, _W, _X}),
-    Role.SUPPORT_SPECIALIST: frozenset({STAFF_DIRECTORY, _W}),
-    Role.SUPPORT_EXPERT: frozenset({STAFF_DIRECTORY, _W, _X}),
-    Role.INCIDENT_MANAGER: frozenset({STAFF_DIRECTORY, _W, _X}),
-    Role.PROBLEM_MANAGER: frozenset({STAFF_DIRECTORY, _W, _X}),
-    Role.CHANGE_MANAGER: frozenset({STAFF_DIRECTORY, _W, _X}),
-    Role.KNOWLEDGE_MANAGER: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, _W, _X, _M}),
+    Role.RESOURCE_OWNER: frozenset({STAFF_DIRECTORY, _W, _X, _T, _R}),
+    Role.SUPPORT_SPECIALIST: frozenset({STAFF_DIRECTORY, _W, _T, _R}),
+    Role.SUPPORT_EXPERT: frozenset({STAFF_DIRECTORY, _W, _X, _T, _R}),
+    Role.INCIDENT_MANAGER: frozenset({STAFF_DIRECTORY, _W, _X, _T, _R, _TM}),
+    Role.PROBLEM_MANAGER: frozenset({STAFF_DIRECTORY, _W, _X, _T, _R}),
+    Role.CHANGE_MANAGER: frozenset({STAFF_DIRECTORY, _W, _X, _T, _R, _A}),
+    Role.KNOWLEDGE_MANAGER: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, _W, _X, _M, _R}),
     Role.ADMINISTRATOR: frozenset(
-        {STAFF_DIRECTORY, ADMINISTER, VIEW_AUDIT, MANAGE_SERVICES, MANAGE_RESOURCES}
+        {STAFF_DIRECTORY, ADMINISTER, VIEW_AUDIT, MANAGE_SERVICES, MANAGE_RESOURCES, _R, _TM}
     ),
-    Role.AUDITOR: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, READ_ALL, _X}),
+    Role.AUDITOR: frozenset({STAFF_DIRECTORY, VIEW_AUDIT, READ_ALL, _X, _R}),
     Role.PARTNER: frozenset(),
 }
 

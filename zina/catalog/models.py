@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 from typing import Any
 
@@ -212,8 +213,8 @@ class ServiceLevel(models.Model):
 
     service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="service_level")
     around_the_clock = models.BooleanField(_("24/7 support"), default=False)
-    support_start = models.TimeField(_("support from"), default="08:30")
-    support_end = models.TimeField(_("support until"), default="17:00")
+    support_start = models.TimeField(_("support from"), default=time(8, 30))
+    support_end = models.TimeField(_("support until"), default=time(17, 0))
     support_days = models.CharField(
         _("support days"),
         max_length=7,
