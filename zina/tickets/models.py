@@ -397,3 +397,58 @@ class SlaEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.metric} {self.event}"
+
+
+class MailMessage(models.Model):
+    """One message read from an institution's intake mailbox, recorded once in the same
+    transaction as the ticket or entry it became, so a poller that stops half-way neither loses
+    nor repeats a message. Quarantined messages keep their raw bytes for staff to inspect."""
+
+    class Status(models.TextChoices):
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        DUPLICATE = "duplicate", _("Duplicate")
+        QUARANTINED = "quarantined", _("Quarantined")
+
+    mailbox = models.CharField(_("mailbox"), max_length=200)
+    institution = models.ForeignKey(
+        "accounts.Institution",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("institution"),
+    )
+    uidvalidity = models.PositiveBigIntegerField()
+    uid = models.PositiveBigIntegerField()
+    message_id = models.CharField(max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sender = models.CharField(_("sender"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    reason = models.CharField(_("reason"), max_length=40, blank=True)
+    detail = models.TextField(_("details"), blank=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="mail_messages"
+    )
+    entry = models.ForeignKey(
+        TicketEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    raw = models.BinaryField(null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("incoming message")
+        verbose_name_plural = _("incoming messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailbox", "uidvalidity", "uid"], name="uniq_mail_message_uid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["institution", "message_id"]),
+            models.Index(fields=["status", "received_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox} {self.uidvalidity}/{self.uid} {self.status}"
