@@ -8,4 +8,4 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self) -> None:
-        from . import permissions, search, verbs  # noqa: F401  (registration)
+        from . import navigation, panels, permissions, search, verbs  # noqa: F401  (registration)

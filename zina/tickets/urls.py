@@ -6,5 +6,8 @@ app_name = "tickets"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("bulk/", views.bulk, name="bulk"),
+    path("new/", views.new, name="new"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/<slug:name>/", views.action, name="action"),
 ]

@@ -1,0 +1,9 @@
+"""Pages of the request management system: the queue, the new-ticket form, the ticket page
+and its actions. Every write goes through zina.tickets.operations."""
+
+from .actions import action
+from .create import new
+from .detail import detail
+from .queue import bulk, queue
+
+__all__ = ["action", "bulk", "detail", "new", "queue"]
