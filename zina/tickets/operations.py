@@ -498,12 +498,24 @@ def escalate(
     before = snapshot(ticket)
     from_level = ticket.level
     ticket.level, ticket.team, ticket.assignee = to_level, team, None
-    ticket.state = State.ASSIGNED if team else State.NEW
+    _back_to_queue(ticket, team)
     ticket.version += 1
     ticket.save()
     _event(ticket, actor, "escalated", reason, from_level=from_level, to_level=to_level)
     _audit(actor, "ticket.escalated", ticket, before)
     return ticket
+
+
+def _back_to_queue(ticket: Ticket, team: Team | None) -> None:
+    """After an escalation or a hand-over nobody works on the ticket yet: it waits in a
+    queue. A wait on the recipient ends (its paused minutes are kept), so the clock runs for
+    the new queue. Changes and problems keep their approval or known-error state."""
+    if ticket.state not in (State.NEW, State.ASSIGNED, State.IN_PROGRESS, State.WAITING):
+        return
+    if ticket.state == State.WAITING:
+        sla.resume(ticket, now())
+        ticket.waiting_on, ticket.waiting_since = "", None
+    ticket.state = State.ASSIGNED if team else State.NEW
 
 
 @transaction.atomic
@@ -530,7 +542,9 @@ def hand_over(*, actor: User, ticket: Ticket, institution: Institution, reason: 
     if ticket.resource is not None and ticket.resource.institution_id != institution.pk:
         ticket.resource = None
     ticket.team = ticket.assignee = None
-    ticket.state = State.NEW
+    _back_to_queue(ticket, None)
+    if ticket.service_id != before["service_id"]:
+        sla.recompute(ticket)  # the source institution's service level no longer applies
     ticket.version += 1
     ticket.save()
     _event(ticket, actor, "handed_over", reason, source=source.name, target=institution.name)
@@ -575,12 +589,22 @@ def add_entry(
     if kind == EntryKind.REPLY and ticket.responded_at is None:
         ticket.responded_at = at
     ticket.time_spent_minutes += minutes
-    if kind == EntryKind.INCOMING and ticket.state == State.WAITING:
-        # The reporter answered: the clock runs again.
+    resumed = (
+        kind == EntryKind.INCOMING
+        and ticket.state == State.WAITING
+        and ticket.waiting_on == WaitingOn.RECIPIENT
+    )
+    before = snapshot(ticket) if resumed else None
+    if resumed:
+        # The reporter answered what we waited for: the clock runs again. (A message while
+        # waiting on a third party does not end that wait.)
         sla.resume(ticket, at)
         ticket.state, ticket.waiting_on, ticket.waiting_since = State.IN_PROGRESS, "", None
+        ticket.version += 1  # the state moved: forms opened before are stale
         _event(ticket, None, "resume")
     ticket.save()
+    if resumed:
+        _audit(actor, "ticket.resume", ticket, before)
     record(
         actor=actor,
         verb=f"ticket.{kind}",

@@ -162,8 +162,10 @@ def clocks(ticket: Any, now: datetime) -> list[Clock]:
         (SlaMetric.RESPONSE, ticket.response_due, ticket.responded_at, targets[0]),
         (SlaMetric.RESOLUTION, ticket.resolution_due, ticket.resolved_at, targets[1]),
     ):
-        if done is None and ticket.state in FINISHED_STATES and ticket.state != State.RESOLVED:
-            done = ticket.closed_at or ticket.updated_at
+        if done is None and ticket.state in FINISHED_STATES:
+            # Finished without this step (resolved by the system, cancelled, merged): the
+            # clock stopped when the ticket was finished.
+            done = ticket.resolved_at or ticket.closed_at or ticket.updated_at
         if done is not None:
             remaining = 0
         elif reference <= due:
