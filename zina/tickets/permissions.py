@@ -112,9 +112,12 @@ def can_work(user: Any, ticket: Ticket) -> bool:
         return True
     if ticket.assignee_id == user.pk:
         return True
-    return any(
-        obj is not None and any(holds_role_on(user, role, obj) for role in SCOPED_WORKERS)
-        for obj in (ticket.service, ticket.resource)
+    # A role held on the ticket's service or resource itself (as in ``staff_rule``: an
+    # institution-wide partner, who holds no capability, must not work on tickets it does
+    # not see).
+    return bool(
+        (ticket.service_id and ticket.service_id in scoped_ids(user, Service, SCOPED_WORKERS))
+        or (ticket.resource_id and ticket.resource_id in scoped_ids(user, Resource, SCOPED_WORKERS))
     )
 
 

@@ -8,6 +8,7 @@ operation, and a few readers hold roles scoped to the fixture service.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -154,3 +155,93 @@ def events(ticket: Ticket) -> list[str]:
         .order_by("id")
         .values_list("verb", flat=True)
     )
+
+
+# --- A small world of tickets and readers (permissions and search) -------------------------
+
+# Every ticket of the world carries this word in its subject (search finds them all by it).
+COMMON = "zebrakods"
+# Only in internal notes: never found by anyone.
+NOTE_SECRET = "slepenapiezime"
+
+
+@dataclass
+class World:
+    tickets: dict[str, Ticket]
+    readers: dict[str, Any]
+
+
+@pytest.fixture
+def world(
+    superuser: User,
+    make_user: Callable[..., User],
+    make_institution: Callable[..., Institution],
+    institution: Institution,
+    other_institution: Institution,
+    role_users: dict[str, Any],
+    service: Service,
+    specialist: User,
+    scoped_owner: User,
+    scoped_partner: User,
+) -> World:
+    """Tickets of VRA (on the service, without one, a change, one assigned to an outside
+    partner) and of SPA, with one reader per role and every other kind of reader."""
+    other_service = Service.objects.create(
+        institution=institution, identifier="VRA-002", name="Transportlīdzekļu reģistrs"
+    )
+    citizen = User.objects.create_user("pilsone", email="pilsone@example.lv", language="en")
+    other_citizen = User.objects.create_user("pilsonis2", email="pilsonis2@example.lv")
+    assignee = assign_scoped(
+        superuser,
+        make_user("arpakalpotajs", institution, kind="partner", email="ap@it.example.lv"),
+        Role.PARTNER,
+        other_service,
+    )
+    spa_specialist = make_user("spa-specialists", other_institution, Role.SUPPORT_SPECIALIST)
+    inactive = make_user("neaktivs", institution, Role.SUPPORT_EXPERT)
+    account_ops.set_user_active(actor=superuser, user=inactive, active=False)
+
+    def open_(key: str, kind: str = "incident", **data: Any) -> Ticket:
+        actor = data.pop("actor", specialist)
+        where = data.pop("institution", institution)
+        reporter = data.pop("reporter", None)
+        return ops.open_ticket(
+            actor=actor,
+            institution=where,
+            kind=kind,
+            data=ops.TicketData(subject=f"{COMMON} {key}", description=f"Apraksts {key}", **data),
+            reporter=reporter or ops.Reporter(name="Zvanītājs", phone="+37120000000"),
+        )
+
+    tickets = {
+        "svc": open_("svc", service=service, reporter=ops.Reporter(user=citizen)),
+        "plain": open_("plain", reporter=ops.Reporter(user=other_citizen)),
+        "change": open_("change", "change", service=service, change_type="normal"),
+        "assigned": open_("assigned", service=other_service),
+        "spa": open_("spa", institution=other_institution, actor=spa_specialist),
+    }
+    ops.assign(actor=specialist, ticket=tickets["assigned"], assignee=assignee)
+    # The service is taken off the ticket: its assignee still sees it, as the assignee.
+    tickets["assigned"] = ops.update_ticket(
+        actor=specialist,
+        ticket=tickets["assigned"],
+        data=ops.TicketData(service=None, given={"service"}),
+    )
+    for ticket in tickets.values():
+        where_staff = (
+            spa_specialist if ticket.institution_id == other_institution.pk else specialist
+        )
+        ops.add_entry(actor=where_staff, ticket=ticket, kind=EntryKind.NOTE, body=NOTE_SECRET)
+        ops.add_entry(actor=where_staff, ticket=ticket, kind=EntryKind.REPLY, body="Atbilde.")
+    ops.add_entry(actor=citizen, ticket=tickets["svc"], kind=EntryKind.INCOMING, body="Paldies.")
+    readers = {
+        **role_users,
+        "superuser": superuser,
+        "spa_specialist": spa_specialist,
+        "scoped_owner": scoped_owner,
+        "scoped_partner": scoped_partner,
+        "assignee": refresh(assignee),
+        "reporter": refresh(citizen),
+        "inactive": refresh(inactive),
+    }
+    return World({k: fresh(t) for k, t in tickets.items()}, readers)
