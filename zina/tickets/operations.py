@@ -152,7 +152,7 @@ def _check_version(ticket: Ticket, version: int | None) -> None:
 def _lock(ticket: Ticket) -> Ticket:
     """Re-read the ticket for update, so two writers cannot both move it."""
     return (
-        Ticket.objects.select_for_update()
+        Ticket.objects.select_for_update(of=("self",))
         .select_related("institution", "service", "resource")
         .get(pk=ticket.pk)
     )
@@ -772,7 +772,7 @@ def record_known_error(
     article = problem.known_error_article
     if article is not None and can(actor, "edit", article):
         revision = kops.start_revision(actor=actor, article=article, language=problem.language)
-        kops.save_draft(
+        revision = kops.save_draft(
             actor=actor, revision=revision, text=text, expected_version=revision.version
         )
     else:
@@ -794,6 +794,11 @@ def record_known_error(
         kops.link_ticket(
             actor=actor, article=article, ticket=problem, relation=TicketRelation.CREATED_FROM
         )
+    # A known error is recorded from the investigation: a problem not yet started starts now.
+    if workflow.find(problem.kind, problem.state, "start") and not workflow.find(
+        problem.kind, problem.state, "known_error"
+    ):
+        problem = transition(actor=actor, ticket=problem, action="start")
     if workflow.find(problem.kind, problem.state, "known_error"):
         problem = transition(actor=actor, ticket=problem, action="known_error")
     return revision
