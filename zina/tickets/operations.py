@@ -696,6 +696,7 @@ def set_master(*, actor: User, ticket: Ticket, master: Ticket | None) -> Ticket:
     ticket = _lock(ticket)
     if master is not None:
         require(actor, "work", master)
+        master = _lock(master)  # its own master and state as they are now, not as passed
         if master.pk == ticket.pk:
             raise ValidationError({"master": _("A ticket cannot be its own master.")})
         if ticket.kind != Kind.INCIDENT or master.kind != Kind.INCIDENT:
@@ -730,14 +731,27 @@ def merge(*, actor: User, duplicate: Ticket, into: Ticket) -> Ticket:
     if duplicate.state in (State.CLOSED, State.CANCELLED):
         raise ValidationError(_("A closed ticket cannot be merged."))
     duplicate = _lock(duplicate)
+    into = _lock(into)
+    reports = Ticket.objects.filter(master=duplicate).exclude(pk=into.pk)
+    if reports.exists() and into.kind != Kind.INCIDENT:
+        raise ValidationError(
+            {"into": _("Reports linked to this incident can only move to another incident.")}
+        )
     before = snapshot(duplicate)
     duplicate.merged_into = into
     duplicate.state = State.CANCELLED
     duplicate.closed_at = now()
+    duplicate.waiting_on, duplicate.waiting_since = "", None
     duplicate.version += 1
     duplicate.save()
-    # Reports linked to the duplicate follow it to the kept ticket.
-    Ticket.objects.filter(master=duplicate).update(master=into)
+    if into.master_id == duplicate.pk:
+        # The kept ticket was one of the duplicate's reports: it becomes the master itself.
+        into.master = None
+        into.version += 1
+        into.save(update_fields=["master", "version", "updated_at"])
+    # Reports linked to the duplicate follow it to the kept ticket (or to the kept ticket's
+    # own master: reports are linked to one master, never to a chain).
+    reports.update(master_id=into.master_id or into.pk)
     _event(duplicate, actor, "merged_into", target=into.pk)
     _event(into, actor, "merged", source=duplicate.pk)
     _audit(actor, "ticket.merged", duplicate, before)
