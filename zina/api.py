@@ -13,6 +13,7 @@ from zina.accounts.api_auth import Login, TokenAuth
 from zina.catalog.api import router as catalog_router
 from zina.knowledge.api import router as knowledge_router
 from zina.search.api import router as search_router
+from zina.tickets.api import router as tickets_router
 
 api = NinjaAPI(
     title="Zina API",
@@ -62,3 +63,4 @@ api.add_router("/", accounts_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/knowledge", knowledge_router)
 api.add_router("/search", search_router)
+api.add_router("/tickets", tickets_router)
