@@ -4,6 +4,7 @@ Profiles: ``ZINA_PROFILE=dev`` (the default: DEBUG on, SQLite under ./var) and
 ``ZINA_PROFILE=production`` (secure cookies, HSTS, SSL redirect; SECRET_KEY required).
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -284,3 +285,19 @@ ZINA_MAIL_DOMAIN = os.environ.get("ZINA_MAIL_DOMAIN", "zina.localhost")
 ZINA_BASE_URL = os.environ.get("ZINA_BASE_URL", "http://localhost:8000")
 ZINA_TICKET_AUTOCLOSE_DAYS = int(os.environ.get("ZINA_TICKET_AUTOCLOSE_DAYS", "5"))
 ZINA_SLA_WARNING_PERCENT = int(os.environ.get("ZINA_SLA_WARNING_PERCENT", "20"))
+
+# Incoming mail: IMAP mailboxes polled by `zina fetchmail` and the worker (docs/mail.md).
+# ZINA_MAILBOXES is a JSON list: [{"institution": "vra", "host": "imap.example.lv",
+# "user": "pieteikumi@vra.lv", "password_env": "VRA_IMAP_PASSWORD", "security": "ssl"}].
+try:
+    ZINA_MAILBOXES = json.loads(os.environ.get("ZINA_MAILBOXES", "") or "[]")
+except ValueError as exc:
+    raise ImproperlyConfigured(f"ZINA_MAILBOXES is not valid JSON: {exc}") from None
+if not isinstance(ZINA_MAILBOXES, list):
+    raise ImproperlyConfigured("ZINA_MAILBOXES must be a JSON list of mailboxes")
+ZINA_MAIL_POLL_SECONDS = int(os.environ.get("ZINA_MAIL_POLL_SECONDS", "60"))
+# Larger messages are quarantined unread; attachments above ATTACHMENT_MAX_BYTES are left out.
+ZINA_MAIL_MAX_BYTES = int(os.environ.get("ZINA_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+ZINA_MAIL_MAX_ATTACHMENTS = int(os.environ.get("ZINA_MAIL_MAX_ATTACHMENTS", "20"))
+ZINA_MAIL_BATCH = int(os.environ.get("ZINA_MAIL_BATCH", "200"))  # messages per mailbox per run
+ZINA_MAIL_TIMEOUT = int(os.environ.get("ZINA_MAIL_TIMEOUT", "60"))
