@@ -38,6 +38,7 @@ serve: setup
 
 test: setup lint
 	@scripts/ensure-browser
+	@scripts/ensure-dovecot
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
