@@ -5,7 +5,7 @@ The access tokens are those ``service_rule`` and ``resource_rule`` read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -20,54 +20,92 @@ STATUS_LABELS = dict(Status.choices)
 TYPE_LABELS = dict(ResourceType.choices)
 
 
-def _service_texts(service: Service) -> dict[str, tuple[str, str]]:
-    texts = {"lv": (service.name, service.description)}
-    if service.name_en:
-        texts["en"] = (service.name_en, service.description_en)
-    return texts
+_URL_SENTINEL = 987_654_321_987  # stands for the primary key in one reversed URL
+_SERVICE_FIELDS = (
+    "pk",
+    "institution_id",
+    "identifier",
+    "name",
+    "name_en",
+    "description",
+    "description_en",
+    "category",
+    "status",
+    "is_public",
+    "fee",
+    "legal_basis",
+    "updated_at",
+)
+
+
+def _url(name: str) -> Callable[[int], str]:
+    """``pk → url`` from one ``reverse`` (searches hydrate every hit through ``build``)."""
+    template = reverse(name, args=[_URL_SENTINEL])
+    return lambda pk: template.replace(str(_URL_SENTINEL), str(pk))
 
 
 def build_services(pks: Sequence[int]) -> Iterable[IndexDoc]:
-    for service in Service.objects.filter(pk__in=pks).defer("recipients", "channels"):
-        tokens = {f"inst:{service.institution_id}", f"svc:{service.pk}"}
-        if service.is_public and service.status in PUBLIC_STATUSES:
+    url = _url("catalog:service_detail")
+    for row in Service.objects.filter(pk__in=pks).order_by().values_list(*_SERVICE_FIELDS):
+        (pk, institution_id, identifier, name, name_en, description, description_en) = row[:7]
+        (category, status, is_public, fee, legal_basis, updated_at) = row[7:]
+        tokens = {f"inst:{institution_id}", f"svc:{pk}"}
+        if is_public and status in PUBLIC_STATUSES:
             tokens.add("public")
-        for language, (name, description) in _service_texts(service).items():
+        texts = {"lv": (name, description)}
+        if name_en:
+            texts["en"] = (name_en, description_en)
+        for language, (title, text) in texts.items():
             yield IndexDoc(
                 kind="service",
-                pk=service.pk,
+                pk=pk,
                 language=language,
-                title=name,
-                summary=f"{service.identifier}\n{service.category}",
-                body=f"{description}\n{service.fee}\n{service.legal_basis}",
+                title=title,
+                summary=f"{identifier}\n{category}",
+                body=f"{text}\n{fee}\n{legal_basis}",
                 acl=tokens,
-                state=service.status,
-                audience="public" if service.is_public else "internal",
-                institution=service.institution_id,
-                services=[service.pk],
-                date=service.updated_at,
-                url=reverse("catalog:service_detail", args=[service.pk]),
-                meta={"identifier": service.identifier, "state": STATUS_LABELS.get(service.status)},
+                state=status,
+                audience="public" if is_public else "internal",
+                institution=institution_id,
+                services=[pk],
+                date=updated_at,
+                url=url(pk),
+                meta={"identifier": identifier, "state": STATUS_LABELS.get(status)},
             )
 
 
+_RESOURCE_FIELDS = (
+    "pk",
+    "institution_id",
+    "identifier",
+    "name",
+    "name_en",
+    "description",
+    "type",
+    "status",
+    "updated_at",
+)
+
+
 def build_resources(pks: Sequence[int]) -> Iterable[IndexDoc]:
-    for resource in Resource.objects.filter(pk__in=pks):
+    url = _url("catalog:resource_detail")
+    for row in Resource.objects.filter(pk__in=pks).order_by().values_list(*_RESOURCE_FIELDS):
+        (pk, institution_id, identifier, name, name_en, description, type_, status, date) = row
         yield IndexDoc(
             kind="resource",
-            pk=resource.pk,
+            pk=pk,
             language="lv",
-            title=resource.name,
-            summary=f"{resource.identifier}\n{resource.name_en}",
-            body=resource.description,
-            acl={f"inst:{resource.institution_id}", f"res:{resource.pk}"},
-            type=resource.type,
-            state=resource.status,
+            title=name,
+            summary=f"{identifier}\n{name_en}",
+            body=description,
+            acl={f"inst:{institution_id}", f"res:{pk}"},
+            type=type_,
+            state=status,
             audience="internal",
-            institution=resource.institution_id,
-            date=resource.updated_at,
-            url=reverse("catalog:resource_detail", args=[resource.pk]),
-            meta={"identifier": resource.identifier, "type": TYPE_LABELS.get(resource.type)},
+            institution=institution_id,
+            date=date,
+            url=url(pk),
+            meta={"identifier": identifier, "type": TYPE_LABELS.get(type_)},
         )
 
 

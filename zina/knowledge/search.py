@@ -8,9 +8,15 @@ symptoms and keywords, then the rest. The access tokens are those ``article_rule
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, NamedTuple, cast
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, models
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from zina.search.registry import DocType, IndexDoc, register
@@ -29,30 +35,109 @@ _LINK_TABLES = (
     ("services", Article.services.through, "service_id"),
     ("resources", Article.resources.through, "resource_id"),
 )
+_URL_SENTINEL = 987_654_321_987  # stands for the primary key in one reversed URL
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = cast("models.Field[Any, Any]", model._meta.get_field(name))
+    return connection.ops.quote_name(field.column or field.name)
 
 
 def _links(pks: Sequence[int]) -> dict[str, dict[int, list[int]]]:
-    """Per link table: article id → linked ids, in one plain query (searches hydrate hits
-    through here, so it is kept lean)."""
-    found: dict[str, dict[int, list[int]]] = {name: {} for name, _, _ in _LINK_TABLES}
+    """Per link table: article id → linked ids; and the authors of each article's revisions
+    (``authors``) — in one plain query (searches hydrate hits through here)."""
+    found: dict[str, dict[int, list[int]]] = {
+        name: {} for name in (*(n for n, _, _ in _LINK_TABLES), "authors")
+    }
     if not pks:
         return found
     quote = connection.ops.quote_name
     marks = ", ".join(["%s"] * len(pks))
-    sql = " UNION ALL ".join(
+    parts = [
         f"SELECT '{name}', {quote('article_id')}, {quote(column)} "  # noqa: S608 (model names)
-        f"FROM {quote(model._meta.db_table)} WHERE {quote('article_id')} IN ({marks})"
+        f"FROM {_table(model)} WHERE {quote('article_id')} IN ({marks})"
         for name, model, column in _LINK_TABLES
+    ]
+    author = _column(ArticleRevision, "author")
+    parts.append(
+        f"SELECT DISTINCT 'authors', {_column(ArticleRevision, 'article')}, {author} "  # noqa: S608
+        f"FROM {_table(ArticleRevision)} WHERE {_column(ArticleRevision, 'article')} IN ({marks})"
+        f" AND {author} IS NOT NULL"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(pks) * len(_LINK_TABLES))
+        cursor.execute(" UNION ALL ".join(parts), list(pks) * len(parts))
         for name, article_id, other in cursor.fetchall():
             found[name].setdefault(article_id, []).append(other)
     return found
 
 
+_ARTICLE_FIELDS = ("id", "type", "audience", "institution", "shared_with_all", "owner")
+_REVISION_FIELDS = (
+    "language",
+    "is_live",
+    "state",
+    "title",
+    "symptoms",
+    "keywords",
+    "environment",
+    "cause",
+    "resolution",
+    "body",
+    "updated_at",
+)
+
+
+@lru_cache(maxsize=64)
+def _chosen_sql(vendor: str, count: int) -> str:
+    """Per article and language: the live revision, else the newest (one statement)."""
+    a = {name: "a." + _column(Article, name) for name in (*_ARTICLE_FIELDS, "archived_at")}
+    r = {name: "r." + _column(ArticleRevision, name) for name in _REVISION_FIELDS}
+    article, language = _column(ArticleRevision, "article"), _column(ArticleRevision, "language")
+    live, number = _column(ArticleRevision, "is_live"), _column(ArticleRevision, "number")
+    rev_id = _column(ArticleRevision, "id")
+    columns = ", ".join([*a.values(), *r.values()])
+    return (
+        f"SELECT {columns} FROM {_table(Article)} a "  # noqa: S608 (model names)
+        f"JOIN {_table(ArticleRevision)} r ON r.{article} = {a['id']} "
+        f"WHERE {a['id']} IN ({', '.join(['%s'] * count)}) AND r.{rev_id} = ("
+        f"SELECT r2.{rev_id} FROM {_table(ArticleRevision)} r2 "
+        f"WHERE r2.{article} = r.{article} AND r2.{language} = r.{language} "
+        f"ORDER BY r2.{live} DESC, r2.{number} DESC LIMIT 1) "
+        f"ORDER BY {a['id']}, r.{language}"
+    )
+
+
+def _datetime(value: Any) -> datetime | None:
+    """A timestamp as the ORM would give it (SQLite returns text, PostgreSQL datetimes)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = parse_datetime(str(value))
+        if value is None:
+            return None
+    if settings.USE_TZ and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+class _Article(NamedTuple):
+    """The article columns ``_tokens`` reads."""
+
+    pk: int
+    type: str
+    audience: str
+    institution_id: int
+    shared_with_all: bool
+    owner_id: int | None
+    archived_at: Any
+
+
 def _tokens(
-    article: Article,
+    article: Any,
     shared: list[int],
     services: list[int],
     resources: list[int],
@@ -72,55 +157,56 @@ def _tokens(
 
 
 def build(pks: Sequence[int]) -> Iterable[IndexDoc]:
-    articles = list(Article.objects.filter(pk__in=pks))
-    pks = [a.pk for a in articles]
-    links = _links(pks)
+    """Documents of these articles, in two plain statements (rows and chosen revisions;
+    links and authors): searches hydrate every hit through here."""
+    pks = sorted({int(pk) for pk in pks})
+    if not pks:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_chosen_sql(connection.vendor, len(pks)), pks)
+        rows = cursor.fetchall()
+    if not rows:
+        return
+    links = _links(sorted({row[0] for row in rows}))
     shared, services, resources = links["shared"], links["services"], links["resources"]
-    # Per article and language: the live revision, else the newest; and every author.
-    chosen: dict[tuple[int, str], tuple[bool, int, int]] = {}
-    authors: dict[int, set[int]] = {}
-    for rev_id, article_id, language, is_live, number, author_id in ArticleRevision.objects.filter(
-        article_id__in=pks
-    ).values_list("id", "article_id", "language", "is_live", "number", "author_id"):
-        authors.setdefault(article_id, set()).add(author_id)
-        key = (article_id, language)
-        if key not in chosen or (is_live, number) > chosen[key][:2]:
-            chosen[key] = (is_live, number, rev_id)
-    revisions: dict[int, list[ArticleRevision]] = {}
-    for rev in ArticleRevision.objects.filter(pk__in=[c[2] for c in chosen.values()]):
-        revisions.setdefault(rev.article_id, []).append(rev)
-    for article in articles:
-        linked = services.get(article.pk, [])
-        tokens = _tokens(
-            article,
-            shared.get(article.pk, []),
-            linked,
-            resources.get(article.pk, []),
-            authors.get(article.pk, set()) - {None},
-        )
-        for rev in sorted(revisions.get(article.pk, []), key=lambda r: r.language):
-            yield IndexDoc(
-                kind="article",
-                pk=article.pk,
-                language=rev.language,
-                title=rev.title,
-                summary=f"{rev.symptoms}\n{rev.keywords}",
-                body="\n".join([rev.environment, rev.cause, rev.resolution, rev.body]),
-                acl=tokens | ({"live"} if rev.is_live else set()),
-                type=article.type,
-                state=rev.state,
-                audience=article.audience,
-                institution=article.institution_id,
-                services=linked,
-                date=rev.updated_at,
-                url=reverse("knowledge:article_detail", args=[article.pk]),
-                # Lazy labels: translated only if a page shows them.
-                meta={
-                    "type": TYPE_LABELS.get(article.type, article.type),
-                    "audience": AUDIENCE_LABELS.get(article.audience, article.audience),
-                    "state": STATE_LABELS.get(rev.state, rev.state),
-                },
+    authors = links["authors"]
+    url = reverse("knowledge:article_detail", args=[_URL_SENTINEL])
+    tokens_of: dict[int, set[str]] = {}
+    width = len(_ARTICLE_FIELDS) + 1
+    for row in rows:
+        article = _Article._make(row[:width])
+        (language, is_live, state, title, symptoms, keywords, *texts, updated_at) = row[width:]
+        pk = article.pk
+        if pk not in tokens_of:
+            tokens_of[pk] = _tokens(
+                article,
+                shared.get(pk, []),
+                services.get(pk, []),
+                resources.get(pk, []),
+                set(authors.get(pk, [])),
             )
+        yield IndexDoc(
+            kind="article",
+            pk=pk,
+            language=language,
+            title=title,
+            summary=f"{symptoms}\n{keywords}",
+            body="\n".join(texts),
+            acl=tokens_of[pk] | ({"live"} if is_live else set()),
+            type=article.type,
+            state=state,
+            audience=article.audience,
+            institution=article.institution_id,
+            services=services.get(pk, []),
+            date=_datetime(updated_at),
+            url=url.replace(str(_URL_SENTINEL), str(pk)),
+            # Lazy labels: translated only if a page shows them.
+            meta={
+                "type": TYPE_LABELS.get(article.type, article.type),
+                "audience": AUDIENCE_LABELS.get(article.audience, article.audience),
+                "state": STATE_LABELS.get(state, state),
+            },
+        )
 
 
 register(
