@@ -24,7 +24,7 @@ from zina.search.analyzer import (
     words,
 )
 from zina.search.latvian import stem
-from zina.search.snippets import highlight
+from zina.search.snippets import highlight, highlights
 
 
 def lv(word: str) -> str | None:
@@ -373,3 +373,33 @@ def test_highlight_match_at_the_very_end() -> None:
     assert marked(out) == ["incidents"]
     assert out.endswith("<mark>incidents</mark>")
     assert out.startswith("…")
+
+
+def test_highlight_marks_whole_words_only() -> None:
+    """A matching word inside a longer word (letters, digits; not an underscore or a hyphen)
+    is not marked; at the text's edges and next to punctuation it is."""
+    text = "parole paroleX Xparole parole2 2parole parole_a a_parole e-parole parole."
+    out = highlight(text, "lv", {lv("parole")})
+    assert without_marks(out) == text
+    assert out == (
+        "<mark>parole</mark> paroleX Xparole parole2 2parole <mark>parole</mark>_a "
+        "a_<mark>parole</mark> e-<mark>parole</mark> <mark>parole</mark>."
+    )
+
+
+def test_highlights_of_a_search_are_those_of_each_text() -> None:
+    """``highlights`` analyses the words of all hits at once: the snippets are the same as
+    ``highlight`` gives for each text alone, whatever the other texts hold."""
+    texts = [
+        ("Paroles maiņa: parole jāmaina reizi gadā. Pakalpojums <b>paroles</b>.", "lv"),
+        ("Password reset: passwords expire; reset the password yearly.", "en"),
+        ("Pakalpojumu portāls un pakārtotie pakalpojumi; paroleX nav parole.", "lv"),
+        (nfd("Pārtraukums pakalpojumā, ŠĶĒRSLIS"), "lv"),
+        ("Nekā kopīga", "lv"),
+        ("", "en"),
+    ]
+    terms = {lv("parole"), "password", lv("skerslis"), lv("partraukums")}
+    for prefix in ("", "pakalpo", "res"):
+        together = highlights(texts, terms, prefix, width=60)
+        assert together == [highlight(t, lang, terms, prefix, width=60) for t, lang in texts]
+    assert highlights([], terms) == []
