@@ -38,6 +38,7 @@ from .choices import (
 )
 from .models import SlaEvent, Team, Ticket, TicketEntry, TicketLink
 
+LANGUAGES = ("lv", "en")
 # Fields a reporter may give; staff may give every field of TicketData.
 REPORTER_FIELDS = {"subject", "description", "service", "resource", "channel", "language"}
 # Kind-specific fields: the rest stay empty on other kinds.
@@ -184,6 +185,16 @@ def _validate(ticket: Ticket) -> None:
     # (An assignee outside the team is allowed: experts help across teams.)
     if team is not None and team.institution_id != ticket.institution_id:
         errors["team"] = _("The team belongs to another institution.")
+    if ticket.language not in LANGUAGES:
+        errors["language"] = _("Choose Latvian or English.")
+    # Lengths, e-mail addresses, choices: the model's own validators (relations are checked
+    # above), so nothing reaches the database that it would refuse with an error page.
+    relations = [f.name for f in Ticket._meta.concrete_fields if f.is_relation]
+    try:
+        ticket.clean_fields(exclude=[*relations, *errors])
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, messages[0])
     if errors:
         raise ValidationError(errors)
 
@@ -198,7 +209,7 @@ def _apply(ticket: Ticket, data: TicketData, *, staff: bool) -> set[str]:
         if kinds is not None and ticket.kind not in kinds and value not in (None, "", False):
             raise ValidationError({name: _("This field does not apply to this type of ticket.")})
         if isinstance(value, str):
-            value = value.strip()
+            value = value.replace("\x00", "").strip()
         if name == "level" and value not in Level.values:
             raise ValidationError({"level": _("Unknown support level.")})
         if name == "channel" and value not in Channel.values:
@@ -256,9 +267,9 @@ def open_ticket(
         Reporter(user=actor) if getattr(actor, "is_authenticated", False) else Reporter()
     )
     ticket.reporter = reporter.user
-    ticket.reporter_name = reporter.name.strip()[:200]
-    ticket.reporter_email = reporter.email.strip()[:254]
-    ticket.reporter_phone = reporter.phone.strip()[:40]
+    ticket.reporter_name = reporter.name.replace("\x00", "").strip()[:200]
+    ticket.reporter_email = reporter.email.replace("\x00", "").strip()
+    ticket.reporter_phone = reporter.phone.replace("\x00", "").strip()[:40]
     if not staff and not (ticket.reporter_id or ticket.reporter_email or ticket.reporter_phone):
         raise ValidationError({"reporter_email": _("Give an e-mail address or a phone number.")})
     if staff:
@@ -565,7 +576,7 @@ def add_entry(
 ) -> TicketEntry:
     """Write to the work log: a public reply (mailed to the reporter), an internal note, or
     a message from the reporter (portal or mail intake with ``actor=None``)."""
-    body = _require_text(body, "body", _("Write something first."))
+    body = _require_text((body or "").replace("\x00", ""), "body", _("Write something first."))
     if kind in (EntryKind.REPLY, EntryKind.NOTE):
         require(actor, "work", ticket)
     elif kind == EntryKind.INCOMING:
