@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -138,6 +139,7 @@ def load_demo(progress: Any = None) -> list[tuple[str, str]]:
         institutions[data.code] = existing or ops.create_institution(actor=root, data=data)
 
     logins = [(root.username, "Instalācijas administrators (visas iestādes)")]
+    password = ""
     for username, first, last, code, role, mark, title in PEOPLE:
         institution = institutions[code]
         user = User.objects.filter(username=username).first()
@@ -156,7 +158,9 @@ def load_demo(progress: Any = None) -> list[tuple[str, str]]:
                 title=title,
                 password=None,
             )
-            user.set_password(DEMO_PASSWORD)
+            # One hash for every demo login: the password hasher is slow on purpose.
+            password = password or make_password(DEMO_PASSWORD)
+            user.password = password
             user.save(update_fields=["password"])
         if not RoleAssignment.objects.filter(
             user=user, institution=institution, role=role
@@ -174,6 +178,9 @@ def load_demo(progress: Any = None) -> list[tuple[str, str]]:
             progress.write(".", ending="")
     load_demo_catalog(root)
     load_demo_articles(root)
+    from zina.tickets.demo import load_ticket_demo
+
+    logins += load_ticket_demo(root)
     return logins
 
 
