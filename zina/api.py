@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as SchemaError
 
 from zina.accounts.api import router as accounts_router
 from zina.accounts.api_auth import Login, TokenAuth
@@ -38,6 +39,24 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     errors = _messages(exc)
     first = next(iter(errors.values()))[0]
     return api.create_response(request, {"detail": first, "errors": errors}, status=422)
+
+
+@api.exception_handler(SchemaError)
+def on_schema_error(request: HttpRequest, exc: SchemaError) -> HttpResponse:
+    """A request body or parameter of the wrong shape: a message in the request's language
+    naming the field, with the validator's details for developers."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        name = ".".join(location[1:] if len(location) > 1 else location) or "__all__"
+        errors.setdefault(name, []).append(str(error.get("msg", "")))
+    first = next(iter(errors), "__all__")
+    detail = (
+        _("Check the field “%(field)s”: the value is not valid.") % {"field": first}
+        if first != "__all__"
+        else _("The request is not valid.")
+    )
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
 
 
 @api.exception_handler(PermissionDenied)

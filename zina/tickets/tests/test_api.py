@@ -631,7 +631,9 @@ def test_bad_input_is_422_and_writes_nothing(
     assert field_error(api.post(f"/tickets/{pk}/merge", {"into": pk}), "into")
     assert field_error(api.post(f"/tickets/{pk}/master", {"master": pk}), "master")
     # Wrong types are refused by the schema.
-    error(api.patch(f"/tickets/{pk}", {"impact": "high"}), 422)
+    wrong = error(api.patch(f"/tickets/{pk}", {"impact": "high"}), 422)
+    assert wrong["detail"] == "Check the field “impact”: the value is not valid."
+    assert "impact" in wrong["errors"]
     error(api.get("/tickets", kind="wish"), 422)
 
     assert counts() == before
