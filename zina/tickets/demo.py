@@ -15,12 +15,10 @@ Loaded once: when tickets already exist, only the demo staff and teams are check
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import random
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -968,18 +966,6 @@ _FOLD = str.maketrans("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ", "acegiklns
 def plain(text: str) -> str:
     """Latvian as typed without diacritics ("nevaru pieslegties")."""
     return unicodedata.normalize("NFC", text).translate(_FOLD)
-
-
-@contextlib.contextmanager
-def _mail_off() -> Iterator[None]:
-    """Demo reporters and staff get no mail while the demo loads (the operations would queue
-    a message for almost every step)."""
-    send = notifications._send
-    notifications._send = lambda *args, **kwargs: None
-    try:
-        yield
-    finally:
-        notifications._send = send
 
 
 @dataclass
@@ -2077,7 +2063,7 @@ def load_ticket_demo(
     """Load the demo tickets (after the catalog and the articles); returns (username,
     description) of the extra demo logins to print. Only staff and teams are checked when
     tickets already exist."""
-    with transaction.atomic(), _mail_off():
+    with transaction.atomic(), notifications.muted():
         loader = _Loader(root, at or timezone.now(), seed)
         loader.staff()
         if not Ticket.objects.exists():

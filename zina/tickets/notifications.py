@@ -6,6 +6,9 @@ thread back onto the ticket (mail intake reads them)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.utils import make_msgid
 from typing import Any
 
@@ -37,9 +40,22 @@ def _reporter_address(ticket: Any) -> str:
     return str(ticket.reporter_email or "")
 
 
+_muted: ContextVar[bool] = ContextVar("zina_ticket_mail_muted", default=False)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """No ticket mail inside this block (loading demo data, replaying history)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
 def _send(template: str, to: list[str], language: str, context: dict[str, Any]) -> None:
     to = [a for a in dict.fromkeys(to) if a]
-    if not to:
+    if not to or _muted.get():
         return
     ticket = context["ticket"]
 

@@ -201,3 +201,12 @@ def test_a_failing_mail_server_does_not_undo_the_work(
         entry = ops.add_entry(actor=specialist, ticket=ticket, kind=EntryKind.REPLY, body="Jā.")
     assert entry.pk is not None
     assert mail.outbox == []
+
+
+def test_muted_sends_nothing(institution: Institution, sent: Any) -> None:
+    with sent(), notifications.muted():
+        _portal_ticket(institution, email="pilsonis@example.lv")
+    assert mail.outbox == []
+    with sent():
+        _portal_ticket(institution, email="pilsonis@example.lv")
+    assert len(mail.outbox) == 1  # the switch does not outlive its block
