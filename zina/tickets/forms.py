@@ -277,3 +277,49 @@ class BulkForm(forms.Form):
         self.fields["assignee"].queryset = users  # type: ignore[attr-defined]
         # Any number: each id is checked against the tickets the user sees.
         self.fields["ids"].valid_value = lambda value: True  # type: ignore[attr-defined]
+
+
+class TeamForm(forms.Form):
+    """A team's details; ``institution`` only when creating."""
+
+    institution = forms.ModelChoiceField(
+        label=_("Institution"), queryset=Institution.objects.none()
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+    level = forms.TypedChoiceField(
+        label=_("Support level"),
+        choices=[(Level.FIRST, Level.FIRST.label), (Level.SECOND, Level.SECOND.label)],
+        coerce=int,
+    )
+    email = forms.EmailField(label=_("Team e-mail"), required=False)
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self, *args: Any, instance_team: Team | None, institutions: Any, users: Any, **kwargs: Any
+    ) -> None:
+        if instance_team is not None and not args[0]:
+            kwargs["initial"] = {
+                "name": instance_team.name,
+                "level": instance_team.level,
+                "email": instance_team.email,
+                "members": list(instance_team.members.all()),
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = users  # type: ignore[attr-defined]
+        if instance_team is None:
+            self.fields["institution"].queryset = institutions  # type: ignore[attr-defined]
+        else:
+            del self.fields["institution"]
+
+    def data_object(self) -> Any:
+        from .operations import TeamData
+
+        c = self.cleaned_data
+        return TeamData(
+            name=c["name"], level=c["level"], email=c["email"], members=list(c["members"])
+        )

@@ -945,3 +945,65 @@ def check_sla(at: datetime | None = None) -> tuple[int, int]:
                         warnings += 1
                     notifications.sla_event(ticket, clock.metric, event)
     return warnings, breaches
+
+
+@dataclass
+class TeamData:
+    """A team's name, support level, shared address and members."""
+
+    name: str
+    level: int = Level.FIRST
+    email: str = ""
+    members: list[User] = field(default_factory=list)
+
+
+def _save_team(actor: User, team: Team, data: TeamData, verb: str) -> Team:
+    from zina.accounts.roles import staff_institutions
+
+    before = snapshot(team) if team.pk else None
+    team.name = data.name.replace("\x00", "").strip()
+    team.level = data.level
+    team.email = data.email.strip()
+    errors: dict[str, str] = {}
+    if data.level not in (Level.FIRST, Level.SECOND):
+        errors["level"] = _("A team works level 1 or level 2.")
+    if Team.objects.filter(institution=team.institution, name=team.name).exclude(pk=team.pk):
+        errors["name"] = _("The institution already has a team of this name.")
+    outsiders = [u for u in data.members if team.institution_id not in staff_institutions(u)]
+    if outsiders:
+        errors["members"] = _("Members must be staff of the institution: %(names)s") % {
+            "names": ", ".join(u.get_username() for u in outsiders)
+        }
+    try:
+        team.clean_fields(exclude=["institution", "members", *errors])
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, messages[0])
+    if errors:
+        raise ValidationError(errors)
+    team.save()
+    team.members.set(data.members)
+    record(
+        actor=actor,
+        verb=verb,
+        obj=team,
+        institution=team.institution,
+        before=before,
+        after={**snapshot(team), "members": sorted(u.pk for u in data.members)},
+    )
+    return team
+
+
+@transaction.atomic
+def create_team(*, actor: User, institution: Institution, data: TeamData) -> Team:
+    """A queue of the institution's level-1 or level-2 support staff."""
+    require(actor, "manage_tickets", institution)
+    return _save_team(actor, Team(institution=institution), data, "team.created")
+
+
+@transaction.atomic
+def update_team(*, actor: User, team: Team, data: TeamData) -> Team:
+    """Rename a team, change its level, address or members."""
+    require(actor, "change", team)
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    return _save_team(actor, team, data, "team.changed")

@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("bulk/", views.bulk, name="bulk"),
     path("new/", views.new, name="new"),
+    path("teams/", views.teams, name="teams"),
+    path("teams/new/", views.team_form, name="team_new"),
+    path("teams/<int:pk>/", views.team_form, name="team_edit"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/<slug:name>/", views.action, name="action"),
 ]

@@ -58,4 +58,5 @@ def test_update_refuses_an_overlong_subject(institution: Any, specialist: Any) -
         ops.update_ticket(actor=specialist, ticket=ticket, data=ops.TicketData(subject="y" * 400))
     assert "subject" in caught.value.message_dict
     ticket.refresh_from_db()
-    assert ticket.subject == "Kļūda" and ticket.version == 1
+    assert ticket.subject == "Kļūda"
+    assert ticket.version == 1

@@ -5,5 +5,6 @@ from .actions import action
 from .create import new
 from .detail import detail
 from .queue import bulk, queue
+from .teams import team_form, teams
 
-__all__ = ["action", "bulk", "detail", "new", "queue"]
+__all__ = ["action", "bulk", "detail", "new", "queue", "team_form", "teams"]
