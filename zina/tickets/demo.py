@@ -1038,13 +1038,15 @@ class _Loader:
                     role=role,
                     responsibility=Responsibility.CO_RESPONSIBLE,
                 )
-        # Teams have no operation of their own yet: they are configuration, written directly.
         for code, pair in TEAMS.items():
             for level, (name, members) in zip((Level.FIRST, Level.SECOND), pair, strict=True):
-                team, _ = Team.objects.get_or_create(
-                    institution=self.institutions[code], name=name, defaults={"level": level}
+                institution = self.institutions[code]
+                data = ops.TeamData(
+                    name=name, level=level, members=[self.users[m] for m in members]
                 )
-                team.members.add(*(self.users[m] for m in members))
+                team = Team.objects.filter(institution=institution, name=name).first()
+                if team is None:
+                    team = ops.create_team(actor=self.root, institution=institution, data=data)
                 self.teams[code, level] = team
 
     # --- helpers -------------------------------------------------------------------------
