@@ -323,3 +323,10 @@ class TeamForm(forms.Form):
         return TeamData(
             name=c["name"], level=c["level"], email=c["email"], members=list(c["members"])
         )
+
+
+class AttachmentForm(forms.Form):
+    upload = forms.FileField(label=_("File"))
+    internal = forms.BooleanField(
+        label=_("Internal (hidden from the reporter)"), required=False, initial=False
+    )

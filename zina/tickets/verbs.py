@@ -60,6 +60,7 @@ register_verbs(
         "ticket.master_set": _("Master incident set"),
         "ticket.merged": _("Ticket merged"),
         "ticket.self_service": _("Resolved by self-service"),
+        "ticket.file_attached": _("File attached"),
         "team.created": _("Team created"),
         "team.changed": _("Team changed"),
     }

@@ -34,7 +34,7 @@ from ..forms import (
     MessageForm,
     ReferenceForm,
 )
-from ..models import Ticket, TicketEntry, TicketLink
+from ..models import Ticket, TicketAttachment, TicketEntry, TicketLink
 from .common import people_of, teams_of
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ def detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "can_work": work,
         "clocks": sla.clocks(ticket, timezone.now()) if staff else [],
         "timeline": timeline(user, ticket),
+        "attachments": TicketAttachment.objects.visible_to(user).filter(ticket=ticket),
+        "can_attach": can(user, "comment", ticket) and ticket.is_open,
         "nav_current": "tickets",
     }
     if staff:
