@@ -85,3 +85,25 @@ def test_upload_through_the_page(client: Client, ticket: Any, specialist: Any) -
     [error] = [m for m in response.context["messages"] if m.level_tag == "error"]
     assert "pdf" in error.message  # the allowed types are listed
     assert TicketAttachment.objects.count() == 1
+
+
+def test_interrupted_resource_shows_affected_services(
+    client: Client, institution: Any, service: Any, resource: Any, specialist: Any
+) -> None:
+    from zina.catalog.models import ServiceDependency
+
+    ServiceDependency.objects.create(service=service, resource=resource)
+    ticket = ops.open_ticket(
+        actor=specialist,
+        institution=institution,
+        kind="incident",
+        data=ops.TicketData(
+            subject="Datu bāzes serveris nepieejams",
+            resource=resource,
+            interruption=True,
+            interruption_start=ops.now(),
+        ),
+    )
+    client.force_login(specialist)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert service.get_absolute_url() in page

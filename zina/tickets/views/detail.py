@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from zina.accounts.models import Institution
 from zina.accounts.views import AuthedRequest
+from zina.catalog.graph import affected_services
 from zina.catalog.models import Resource, Service
 from zina.core.permissions import can
 from zina.knowledge.choices import Audience
@@ -74,6 +75,7 @@ def detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "clocks": sla.clocks(ticket, timezone.now()) if staff else [],
         "timeline": timeline(user, ticket),
         "attachments": TicketAttachment.objects.visible_to(user).filter(ticket=ticket),
+        "affected_services": _affected_services(user, ticket) if staff else [],
         "can_attach": can(user, "comment", ticket) and ticket.is_open,
         "nav_current": "tickets",
     }
@@ -86,6 +88,14 @@ def detail(request: AuthedRequest, pk: int) -> HttpResponse:
     if ticket.kind == Kind.CHANGE and not work and can(user, "approve", ticket):
         context["moves"] = _moves(user, ticket, work=False)
     return render(request, "tickets/detail.html", context)
+
+
+def _affected_services(user: Any, ticket: Ticket) -> list[Any]:
+    """When a resource is interrupted: the services that depend on it (catalog graph)."""
+    if not (ticket.interruption and ticket.resource_id):
+        return []
+    services = affected_services(ticket.resource_id).visible_to(user).order_by("name")
+    return list(services.only("pk", "name")[:50])
 
 
 def timeline(user: Any, ticket: Ticket) -> list[TicketEntry]:
