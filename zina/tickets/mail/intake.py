@@ -286,7 +286,7 @@ def process(record: MailMessage, raw: bytes, mailbox: Mailbox) -> None:
     record.ticket, record.entry = ticket, entry
     if message.dropped:  # the whole message stays here, so nothing the sender sent is lost
         record.reason, record.raw = "attachments", raw
-        record.detail = "; ".join(f"{name} ({size} bytes)" for name, size in message.dropped)
+        record.detail = "; ".join(f"{n} ({size} bytes, {why})" for n, size, why in message.dropped)
     record.save()
 
 
@@ -310,19 +310,29 @@ def _with_notes(text: str, message: parser.Parsed, language: str) -> str:
     limit = int(getattr(settings, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
     notes = []
     with translation.override(language):
-        for name, size in message.dropped:
-            notes.append(
-                _(
-                    "Attachment “%(name)s” (%(size)s bytes) was not kept: the limits are "
-                    "%(limit)s bytes and %(count)s files per message."
+        for name, size, why in message.dropped:
+            values = {
+                "name": name,
+                "size": size,
+                "limit": limit,
+                "count": getattr(settings, "ZINA_MAIL_MAX_ATTACHMENTS", 20),
+            }
+            if why == parser.TOO_LARGE:
+                note = _(
+                    "Attachment “%(name)s” (%(size)s bytes) was not kept: "
+                    "it is larger than %(limit)s bytes."
                 )
-                % {
-                    "name": name,
-                    "size": size,
-                    "limit": limit,
-                    "count": getattr(settings, "ZINA_MAIL_MAX_ATTACHMENTS", 20),
-                }
-            )
+            elif why == parser.TOO_MANY:
+                note = _(
+                    "Attachment “%(name)s” was not kept: at most %(count)s files are kept "
+                    "from one message."
+                )
+            else:
+                note = _(
+                    "Attachment “%(name)s” was not kept: files of this type, or with content "
+                    "that does not match their name, are not accepted."
+                )
+            notes.append(note % values)
         if not text.strip():
             text = _("(no text)")
     return "\n\n".join([text, *notes]) if notes else text

@@ -51,6 +51,7 @@ OVERSIZED, MALFORMED, CHARSET, HOSTILE, NO_SENDER, ERROR = (
     "error",
 )
 AUTO_REPLY, BOUNCE, LOOP = "auto_reply", "bounce", "loop"
+TOO_LARGE, TOO_MANY, NOT_ACCEPTED = "too_large", "too_many", "not_accepted"
 
 
 class Rejected(Exception):
@@ -86,7 +87,8 @@ class Parsed:
     automatic: str = ""  # AUTO_REPLY / BOUNCE / LOOP when no person wrote it
     automatic_detail: str = ""
     attachments: list[Attachment] = field(default_factory=list)
-    dropped: list[tuple[str, int]] = field(default_factory=list)  # (name, size) over the limits
+    # (name, size, why) of attachments left out: TOO_LARGE, TOO_MANY or NOT_ACCEPTED
+    dropped: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ud800-\udfff]")
@@ -193,6 +195,26 @@ def safe_filename(name: str, index: int, content_type: str) -> str:
         stem, dot, ext = name.rpartition(".")
         name = stem[: 99 - len(ext)] + "." + ext if dot and len(ext) <= 10 else name[:100]
     return name
+
+
+def accepted_type(name: str, data: bytes) -> str:
+    """The content type of an attachment Zina keeps, or "" for one it does not: the same
+    types as uploads on the web (the knowledge base's list), checked by content, not by
+    what the sender declared."""
+    from zina.knowledge.operations import ATTACHMENT_TYPES
+
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ATTACHMENT_TYPES:
+        return ""
+    content_type, magic = ATTACHMENT_TYPES[extension]
+    if magic and not data.startswith(magic):
+        return ""
+    if not magic:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return ""
+    return content_type
 
 
 def _content_type(part: Message) -> str:
@@ -385,7 +407,7 @@ def parse(raw: bytes, *, own_domain: str = "") -> Parsed:
         raise Rejected(MALFORMED, f"no readable body: {type(exc).__name__}") from None
     texts: list[str] = []
     attachments: list[Attachment] = []
-    dropped: list[tuple[str, int]] = []
+    dropped: list[tuple[str, int, str]] = []
     limit = int(getattr(settings, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
     max_count = int(getattr(settings, "ZINA_MAIL_MAX_ATTACHMENTS", 20))
     if body is not None:
@@ -412,10 +434,17 @@ def parse(raw: bytes, *, own_domain: str = "") -> Parsed:
             payload = part.get_payload(decode=True)
             data = payload if isinstance(payload, bytes) else b""
         name = safe_filename(filename or "", index, content_type)
-        if len(data) > limit or len(attachments) >= max_count:
-            dropped.append((name, len(data)))
+        if len(data) > limit:
+            dropped.append((name, len(data), TOO_LARGE))
             continue
-        attachments.append(Attachment(name, content_type or "application/octet-stream", data))
+        if len(attachments) >= max_count:
+            dropped.append((name, len(data), TOO_MANY))
+            continue
+        checked_type = accepted_type(name, data)
+        if not checked_type:
+            dropped.append((name, len(data), NOT_ACCEPTED))
+            continue
+        attachments.append(Attachment(name, checked_type, data))
 
     text = clean_text("\n\n".join(t for t in texts if t.strip()))
     return Parsed(

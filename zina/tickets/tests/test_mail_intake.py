@@ -360,6 +360,9 @@ def test_bad_messages_are_quarantined_and_the_rest_goes_on(
     assert fetch() == {}
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+
+
 def test_attachments_are_kept_within_limits(
     box: TestMailbox, fetch: Callable[[], dict[str, int]], settings: Any
 ) -> None:
@@ -367,24 +370,37 @@ def test_attachments_are_kept_within_limits(
     box.append(
         message(
             attachments=[
-                ("../../etc/passwd", "text/plain", b"root:x:0:0"),
-                ("liels.zip", "application/zip", b"z" * 5000),
-                ("C:\\Users\\x\\..\\evil<script>.png", "image/png", b"\x89PNG"),
+                ("../../etc/passwd.txt", "text/plain", b"root:x:0:0"),
+                ("liels.pdf", "application/pdf", b"%PDF-" + b"z" * 5000),
+                ("C:\\Users\\x\\..\\evil<script>.png", "text/html", PNG),
+                ("programma.exe", "application/octet-stream", b"MZ\x90\x00"),
+                ("viltots.pdf", "application/pdf", b"<html><script>alert(1)</script>"),
             ]
         )
     )
 
     assert fetch() == {"processed": 1}
-    names = sorted(TicketAttachment.objects.values_list("name", flat=True))
-    assert names == ["evil_script_.png", "passwd"]
+    kept = sorted(TicketAttachment.objects.values_list("name", "content_type"))
+    assert kept == [("evil_script_.png", "image/png"), ("passwd.txt", "text/plain; charset=utf-8")]
     ticket = Ticket.objects.get()
-    assert "liels.zip" in ticket.description
-    assert "5000" in ticket.description
+    assert "“liels.pdf” (5005 bytes) was not kept" in ticket.description
+    assert "“programma.exe” was not kept" in ticket.description
+    assert "“viltots.pdf” was not kept" in ticket.description
     record = MailMessage.objects.get()
     assert record.reason == "attachments"
-    assert record.raw
+    assert record.raw  # the whole message is kept
     for attachment in TicketAttachment.objects.all():
         assert ".." not in attachment.file.name
+
+
+def test_too_many_attachments(
+    box: TestMailbox, fetch: Callable[[], dict[str, int]], settings: Any
+) -> None:
+    settings.ZINA_MAIL_MAX_ATTACHMENTS = 2
+    box.append(message(attachments=[(f"{n}.png", "image/png", PNG) for n in range(4)]))
+    assert fetch() == {"processed": 1}
+    assert TicketAttachment.objects.count() == 2
+    assert "“2.png” was not kept: at most 2 files" in Ticket.objects.get().description
 
 
 def test_hostile_headers_do_not_reach_outgoing_mail(
