@@ -309,18 +309,22 @@ class TantivyEngine:
         raise TypeError(f"unknown rule {rule!r}")
 
     def _text(self, query: Query) -> Any:
+        # Every term of every word (each field, boosted) is one clause of a flat OR: the
+        # score is the sum of what matches — the same as a disjunction-max per word with a
+        # tie-breaker of 1.0, but a flat union of term queries lets Tantivy skip blocks
+        # (block-max WAND) when nothing else constrains the query.
         clauses: list[tuple[Any, Any]] = []
         for alternatives in query.words:
-            options = []
             for name, weight in WEIGHTS.items():
                 for term in sorted(alternatives):
-                    options.append(Q.boost_query(Q.term_query(self.schema, name, term), weight))
+                    clauses.append(
+                        (Occur.Should, Q.boost_query(Q.term_query(self.schema, name, term), weight))
+                    )
                     if query.fuzzy and len(term) >= 4:
                         fuzzy = Q.fuzzy_term_query(
                             self.schema, name, term, distance=1 if len(term) < 8 else 2
                         )
-                        options.append(Q.boost_query(fuzzy, weight * 0.4))
-            clauses.append((Occur.Should, Q.disjunction_max_query(options, 1.0)))
+                        clauses.append((Occur.Should, Q.boost_query(fuzzy, weight * 0.4)))
         for phrasings in query.phrases:
             options = [
                 Q.boost_query(Q.phrase_query(self.schema, name, list(phrasing)), weight)
@@ -365,6 +369,13 @@ class TantivyEngine:
         return Q.boolean_query(parts)
 
     def compile(self, query: Query) -> Any:
+        if (
+            query.has_text
+            and isinstance(query.rule, Everything)
+            and not any(query.filters.values())
+            and query.since_ts is None
+        ):
+            return self._text(query)  # nothing to filter: no filter clause at all (see _text)
         filters = self._filters(query)
         if not query.has_text:
             return filters
