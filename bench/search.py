@@ -14,17 +14,23 @@ hydrated through the same path ("ticket_standins" in the JSON). Rows go in with
 
 Side by side, in the same run, over the same query mix:
 
-- ``zina``: ``zina.search.queries.search`` as the search page and the suggestions box call it
-  (page queries: facets, 20 a page, logged; suggestions: 5 articles, as one types), for an
-  anonymous visitor, a level-1 support specialist of one institution and a superuser; each
-  search starts with a fresh permission cache, as a new request would;
+- ``zina``: ``zina.search.queries.search`` as a results page and the suggestions box call it
+  (page queries: 20 a page, top 21 without counting every match, logged; suggestions: 5
+  articles, as one types), for an anonymous visitor, a level-1 support specialist of one
+  institution and a superuser; each search starts with a fresh permission cache, as a new
+  request would;
+- ``zina_facets``: the second request a results page makes (``/search/facets/``, loaded by
+  htmx after the results are shown): the same search counting every match, with facet
+  counts and the database check of the page, without snippets — timed separately, over the
+  page queries only (suggestions make no such request);
 - ``icontains``: what peer helpdesks do — per word, title/text fields OR-ed with icontains,
   words AND-ed (as Django admin's search_fields), through ``visible_to(user)``, newest 20
   first; slow, so timed on a stratified sample within a time budget;
 - ``bm25``: plain Tantivy BM25 with its default tokenizer over the same text (no folding, no
   stemming), queries through ``index.parse_query``; no permissions, no database;
 - ``raw``: our engine alone (``TantivyEngine.search`` on a prepared ``Query``: the same terms,
-  permission filter and facets, no hydration or database) — the engine's limit.
+  permission filter, limit and counting as ``zina``, no hydration or database) — the
+  engine's limit.
 
 Latencies are wall-clock p50/p95/p99 plus CPU-time p50/p95 of this process (``cpu_*``): on a
 machine busy with other work the wall clock includes waiting for a core; the CPU figures do
@@ -521,33 +527,54 @@ class Timings:
         return {k: {**self.summary(ix), "n": len(ix)} for k, ix in sorted(groups.items())}
 
 
-def zina_call(user: Any, bq: BenchQuery) -> Callable[[], Any]:
+def page_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What a results page asks of ``search`` (``zina.search.views.search_page``): no facets,
+    no count — the facets request does that."""
+    if not kwargs.get("facets"):
+        return kwargs
+    return {**kwargs, "facets": False, "count": False}
+
+
+def facets_kwargs(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """What the facets request of a results page asks (``views.search_facets``), or None
+    for a query that is not a page's (suggestions)."""
+    if not kwargs.get("facets"):
+        return None
+    return {**kwargs, "facets": True, "snippets": False, "surface": ""}
+
+
+def zina_call(user: Any, bq: BenchQuery, facets: bool = False) -> Callable[[], Any]:
+    """The page (or suggestions) request of ``bq``; with ``facets``, its facets request."""
     from zina.accounts.roles import forget_grants
     from zina.search.queries import search
+
+    kwargs = facets_kwargs(bq.kwargs) if facets else page_kwargs(bq.kwargs)
 
     def run() -> Any:
         if user is not None:
             forget_grants(user)  # a new request loads the user's roles again
-        return search(user, bq.text, **bq.kwargs)
+        return search(user, bq.text, **(kwargs or {}))
 
     return run
 
 
 def prepared(user: Any, bq: BenchQuery) -> Any:
-    """The engine query ``search`` would run (parsed, permission rule, filters), built once."""
+    """The engine query ``search`` would run for the page (parsed, permission rule,
+    filters, limit and counting as ``search`` sets them), built once."""
     from zina.search import registry
     from zina.search.queries import FILTERS, parse, rule_for
 
-    kinds = [k for k in (bq.kwargs.get("kinds") or registry.doc_types())]
-    query = parse(bq.text.strip(), as_you_type=bq.kwargs.get("as_you_type", False))
+    kwargs = page_kwargs(bq.kwargs)
+    kinds = [k for k in (kwargs.get("kinds") or registry.doc_types())]
+    query = parse(bq.text.strip(), as_you_type=kwargs.get("as_you_type", False))
     query.rule = rule_for(user, kinds)
     query.filters = {
-        k: list(v) for k, v in (bq.kwargs.get("filters") or {}).items() if k in FILTERS and v
+        k: list(v) for k, v in (kwargs.get("filters") or {}).items() if k in FILTERS and v
     }
-    query.limit = bq.kwargs.get("per_page", 20)
-    query.facets = bq.kwargs.get("facets", False)
-    if hasattr(query, "count"):  # as ``search`` sets it
-        query.count = bq.kwargs.get("count", True) or query.facets
+    query.facets = kwargs.get("facets", False)
+    query.count = kwargs.get("count", True) or query.facets
+    per_page = kwargs.get("per_page", 20)
+    query.limit = per_page if query.count else per_page + 1
     return query
 
 
@@ -687,6 +714,17 @@ def main() -> None:
     for call in calls:
         zina.run(call)
     log(f"zina: {zina.summary()}")
+    facet_calls = [
+        zina_call(users[w], q, facets=True)
+        for w, q in zip(who, queries, strict=True)
+        if facets_kwargs(q.kwargs) is not None
+    ]
+    for call in facet_calls[:20]:
+        call()
+    zina_facets = Timings()
+    for call in facet_calls:
+        zina_facets.run(call)
+    log(f"zina_facets: {zina_facets.summary()}")
     engine = indexer.engine()
     plans = [prepared(users[w], q) for w, q in zip(who, queries, strict=True)]
     for plan in plans[:50]:
@@ -761,6 +799,11 @@ def main() -> None:
         "reused_database": bool(reuse),
         "queries": len(queries),
         "zina": {**zina_s, "docs_per_s": docs_per_s, "index_s": round(index_s, 1)},
+        "zina_facets": {
+            **zina_facets.summary(),
+            "queries": len(facet_calls),
+            "what": "the facets request of a results page (after its results are shown)",
+        },
         "icontains": {**icontains_s, "docs_per_s": None, "queries": len(sample)},
         "bm25": {
             **bm25.summary(),

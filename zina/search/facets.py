@@ -57,10 +57,14 @@ def read_filters(params: QueryDict) -> tuple[dict[str, list[Any]], int | None]:
     return filters, (int(since) if since.isdigit() and int(since) in SINCE_DAYS else None)
 
 
-def _labels(user: Any, name: str, values: list[str]) -> dict[str, Any]:
+def _labels(
+    user: Any, name: str, values: list[str], known: dict[str, dict[str, str]] | None = None
+) -> dict[str, Any]:
     if name == "kind":
         types = registry.doc_types()
         return {v: types[v].label for v in values if v in types}
+    if known is not None and name in known:  # read through visible_to by the search
+        return {v: known[name][v] for v in values if v in known[name]}
     if name in ("services", "institution"):
         model = Service if name == "services" else Institution
         ids = [int(v) for v in values if v.isdigit()]
@@ -82,16 +86,23 @@ def _toggle(params: QueryDict, name: str, value: str) -> str:
     return "?" + toggled.urlencode()
 
 
-def facet_groups(user: Any, facets: dict[str, dict[str, int]], params: QueryDict) -> list[Group]:
+def facet_groups(
+    user: Any,
+    facets: dict[str, dict[str, int]],
+    params: QueryDict,
+    labels: dict[str, dict[str, str]] | None = None,
+) -> list[Group]:
+    """The facet options to show; ``labels``: the names of services and institutions the
+    search already read through ``visible_to`` (``Results.facet_labels``)."""
     groups = []
     for name, title in TITLES.items():
         counts = facets.get(name, {})
-        labels = _labels(user, name, list(counts))
+        labels_ = _labels(user, name, list(counts), labels)
         selected = set(params.getlist(name))
         options = [
-            Option(value, labels[value], count, value in selected, _toggle(params, name, value))
+            Option(value, labels_[value], count, value in selected, _toggle(params, name, value))
             for value, count in sorted(counts.items(), key=lambda kv: -kv[1])
-            if value in labels and value != "0"
+            if value in labels_ and value != "0"
         ]
         if options:
             groups.append(Group(name, title, options))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from . import indexer, registry
 from .analyzer import STOP_WORDS, variants, words
 from .engine import IndexUnavailable, Query, phrasings
 from .operations import log_search
-from .snippets import highlight
+from .snippets import highlights
 
 _PHRASE = re.compile(r'"([^"]*)"?')
 FILTERS = ("kind", "type", "state", "audience", "institution", "services")
@@ -55,10 +55,17 @@ class Results:
     page: int = 1
     per_page: int = 20
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Names of the services and institutions in ``facets`` (all of them visible to the user).
+    facet_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     did_you_mean: str = ""
     approximate: bool = False
     rebuilding: bool = False
     log_id: int | None = None
+    # Whether ``total`` is the exact number of results. A search that does not count knows
+    # it only when its page is the last one; otherwise ``total`` is the results up to this
+    # page and ``more`` says that there is a next page.
+    counted: bool = True
+    more: bool = False
 
     @property
     def first_rank(self) -> int:
@@ -66,6 +73,8 @@ class Results:
 
     @property
     def pages(self) -> int:
+        if not self.counted:
+            return self.page + 1 if self.more else self.page
         return max(1, -(-self.total // self.per_page))
 
 
@@ -119,15 +128,25 @@ def _terms(query: Query) -> set[str]:
 
 
 def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance when it is at most ``limit``, else ``limit + 1`` (only the band
+    of cells within ``limit`` of the diagonal is computed)."""
+    too_far = limit + 1
     if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
+        return too_far
+    # Each edit changes the set of letters by at most two: a cheap test that rejects most.
+    if len(set(a).symmetric_difference(b)) > 2 * limit:
+        return too_far
+    previous = [j if j <= limit else too_far for j in range(len(b) + 1)]
     for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > limit:
-            return limit + 1
+        current = [too_far] * (len(b) + 1)
+        current[0] = i if i <= limit else too_far
+        best = current[0]
+        for j in range(max(1, i - limit), min(len(b), i + limit) + 1):
+            cell = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != b[j - 1]))
+            current[j] = cell if cell < too_far else too_far
+            best = min(best, current[j])
+        if best > limit:
+            return too_far
         previous = current
     return previous[-1]
 
@@ -173,15 +192,23 @@ def search(
     newest_first: bool = False,
     facets: bool = False,
     count: bool = True,
+    snippets: bool = True,
     surface: str = "",
 ) -> Results:
     """Ranked, permission-checked results for ``text``. ``surface`` names where the search
-    came from; when given, the search is logged (without the user)."""
+    came from; when given, the search is logged (without the user).
+
+    Without ``count`` (nor ``facets``), the engine looks for one hit beyond the page instead
+    of counting every match: ``results.more`` tells whether there is a next page, and
+    ``results.counted`` whether ``total`` is exact (it is when this page is the last)."""
     text = text.replace("\x00", "").strip()[:500]
     kinds = [k for k in (kinds or registry.doc_types()) if k in registry.doc_types()]
     query = parse(text, as_you_type=as_you_type)
     rules = kind_rules(user, kinds)
-    query.rule = AnyOf(tuple(rules.values()))
+    if is_superuser(user) and set(kinds) == set(registry.doc_types()):
+        query.rule = Everything()  # no filter clause (documents of no kind are refused below)
+    else:
+        query.rule = AnyOf(tuple(rules.values()))
     query.filters = {k: list(v) for k, v in (filters or {}).items() if k in FILTERS and v}
     now = timezone.now()
     if since_days:
@@ -189,9 +216,11 @@ def search(
     query.date_bounds = {
         str(days): int((now - timedelta(days=days)).timestamp()) for days in SINCE_DAYS
     }
-    query.limit, query.offset = per_page, (max(page, 1) - 1) * per_page
     query.newest_first, query.facets = newest_first, facets
-    query.count = count or facets  # without it, ``total`` is the number of hits returned
+    query.count = count or facets
+    # Without counting, one hit beyond the page tells whether there is a next one.
+    query.limit = per_page if query.count else per_page + 1
+    query.offset = (max(page, 1) - 1) * per_page
     results = Results(text=text, hits=[], total=0, page=max(page, 1), per_page=per_page)
     if not query.has_text and not query.filters:
         return results  # nothing to look for (empty, or only stop words and punctuation)
@@ -200,7 +229,7 @@ def search(
             indexer.catch_up()
             eng = indexer.engine()
             found = eng.search(query)
-            if found.total == 0 and query.has_text:
+            if query.has_text and _nothing_matched(eng, query, found):
                 results.did_you_mean = did_you_mean(text, query.rule)
                 query.fuzzy = True
                 found = eng.search(query)
@@ -210,12 +239,28 @@ def search(
             if attempt == 2 or not indexer.ensure_index():
                 results.rebuilding = True
                 return results
-    results.facets = visible_facets(user, found.facets) if facets else {}
-    results.hits, refused = _show(user, found.hits, query, rules)
-    results.total = max(0, found.total - refused)
+    if facets:
+        results.facets = visible_facets(user, found.facets, results.facet_labels)
+    hits = found.hits[:per_page]
+    results.hits, refused = _show(user, hits, query, rules, snippets=snippets)
+    if query.count:
+        results.total = max(0, found.total - refused)
+    else:
+        results.more = len(found.hits) > per_page
+        results.total = query.offset + len(results.hits)
+        # Past the last page nothing is known of the pages before.
+        results.counted = not results.more and (bool(hits) or query.offset == 0)
     if surface:
         results.log_id = log_search(user=user, text=text, surface=surface, results=results.total)
     return results
+
+
+def _nothing_matched(eng: Any, query: Query, found: Any) -> bool:
+    """Did the words match nothing at all (so that fuzzy matching is tried)? An empty page
+    past the first says so only when counted; otherwise the first hit is looked for."""
+    if found.hits or query.count or query.offset == 0:
+        return found.total == 0
+    return not eng.search(replace(query, limit=1, offset=0)).hits
 
 
 def checked(
@@ -229,6 +274,8 @@ def checked(
         by_kind.setdefault(kind, set()).add(pk)
     found: dict[tuple[str, int, str], Found] = {}
     for kind, pks in by_kind.items():
+        if kind not in registry.doc_types():
+            continue  # an index document of a kind no longer registered: not shown
         doc_type = registry.get(kind)
         rule = (rules or {}).get(kind) or rule_for(user, [kind])
         for doc in doc_type.build(sorted(pks)):
@@ -249,19 +296,26 @@ def checked(
 
 
 def _show(
-    user: Any, hits: Sequence[Any], query: Query, rules: dict[str, Rule]
+    user: Any,
+    hits: Sequence[Any],
+    query: Query,
+    rules: dict[str, Rule],
+    *,
+    snippets: bool = True,
 ) -> tuple[list[Found], int]:
     """Hits the database lets ``user`` see, with snippets; and how many it refused."""
     allowed = checked(user, [(h.kind, h.pk, h.language) for h in hits], rules)
-    terms = _terms(query)
     out: list[Found] = []
     for hit in hits:
         item = allowed.get((hit.kind, hit.pk, hit.language))
         if item is None:
             continue
         item.score = round(hit.score, 4)
-        item.snippet = highlight(item.text, item.language, terms, query.prefix)
         out.append(item)
+    if snippets and out:
+        cut = highlights([(i.text, i.language) for i in out], _terms(query), query.prefix)
+        for item, snippet in zip(out, cut, strict=True):
+            item.snippet = snippet
     return out, len(hits) - len(out)
 
 
@@ -285,16 +339,22 @@ def suggestions(user: Any, text: str, k: int = 5) -> tuple[Results, Results | No
     return articles, similar
 
 
-def visible_facets(user: Any, facets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+def visible_facets(
+    user: Any, facets: dict[str, dict[str, int]], labels: dict[str, dict[str, str]] | None = None
+) -> dict[str, dict[str, int]]:
     """Facet counts without values that name what the user may not see (a public article
-    linked to an internal service must not disclose that service's id)."""
+    linked to an internal service must not disclose that service's id). The names of the
+    services and institutions kept go into ``labels`` when given (the page shows them)."""
     cleaned = dict(facets)
     for name, model in (("services", Service), ("institution", Institution)):
         counts = facets.get(name, {})
         ids = [int(v) for v in counts if v.isdigit()]
-        seen = {
-            str(pk)
-            for pk in model.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True)
-        }
+        seen = (
+            {str(o.pk): str(o) for o in model.objects.visible_to(user).filter(pk__in=ids)}
+            if ids
+            else {}
+        )
+        if labels is not None:
+            labels[name] = seen
         cleaned[name] = {v: n for v, n in counts.items() if v in seen}
     return cleaned

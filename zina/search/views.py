@@ -28,11 +28,10 @@ def _page_number(request: HttpRequest) -> int:
     return min(int(raw), 500) if raw.isdigit() and int(raw) > 0 else 1
 
 
-@require_GET
-def search_page(request: HttpRequest) -> HttpResponse:
+def _search(request: HttpRequest, *, facets: bool, **extra: Any) -> queries.Results:
     text = request.GET.get("q", "").strip()[:500]
     filters, since = read_filters(request.GET)
-    results = queries.search(
+    return queries.search(
         request.user,
         text,
         filters=filters,
@@ -40,19 +39,55 @@ def search_page(request: HttpRequest) -> HttpResponse:
         page=_page_number(request),
         per_page=PER_PAGE,
         newest_first=request.GET.get("sort") == "new",
-        facets=True,
+        facets=facets,
+        count=facets,
+        **extra,
+    )
+
+
+def _facet_context(request: HttpRequest, results: queries.Results) -> dict[str, Any]:
+    return {
+        "groups": facet_groups(request.user, results.facets, request.GET, results.facet_labels),
+        "dates": date_options(results.facets, request.GET),
+    }
+
+
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    """Results first: the facet counts and the exact total come with a second request
+    (``search_facets``, loaded by htmx), so a page does not wait for them. Without
+    JavaScript, ``?facets=1`` renders them in the page."""
+    text = request.GET.get("q", "").strip()[:500]
+    with_facets = request.GET.get("facets") == "1"
+    results = _search(
+        request,
+        facets=with_facets,
         surface="page" if text and _page_number(request) == 1 else "",
     )
+    filters, since = read_filters(request.GET)
+    context: dict[str, Any] = {
+        "results": results,
+        "q": text,
+        "sort": request.GET.get("sort", ""),
+        "filtered": bool(filters or since),
+        "with_facets": with_facets,
+        "groups": [],
+        "dates": [],
+    }
+    if with_facets:
+        context.update(_facet_context(request, results))
+    return render(request, "search/search.html", context)
+
+
+@require_GET
+def search_facets(request: HttpRequest) -> HttpResponse:
+    """The facet counts and the exact total of a search page (htmx partial, same query
+    string), counted over what the user may see."""
+    results = _search(request, facets=True, snippets=False)
     return render(
         request,
-        "search/search.html",
-        {
-            "results": results,
-            "q": text,
-            "groups": facet_groups(request.user, results.facets, request.GET),
-            "dates": date_options(results.facets, request.GET),
-            "sort": request.GET.get("sort", ""),
-        },
+        "search/_facets.html",
+        {"results": results, "oob": True, **_facet_context(request, results)},
     )
 
 

@@ -1,4 +1,5 @@
-"""Browser test: search as you type (htmx suggestions under the CSP), then the results page."""
+"""Browser test: search as you type (htmx suggestions under the CSP), then the results page
+and its facets (loaded by htmx after the results)."""
 
 from __future__ import annotations
 
@@ -43,5 +44,8 @@ def test_suggestions_while_typing_and_highlighted_results(
     assert page.locator(".search-results h3 a").first.inner_text() == (
         "Pakalpojumu pārtraukums e-adresē"
     )
+    # The facets and the exact total load after the results (a second htmx request).
+    page.wait_for_selector("#search-facets h2")
+    assert page.inner_text("#results-total") == "1 rezultāts"
     assert errors == []  # no CSP violations
     context.close()

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import QueryDict
+from django.test import Client
 
 from zina.accounts import operations as account_ops
 from zina.accounts.choices import Role
@@ -443,6 +444,42 @@ def test_facet_options_on_the_page_name_only_what_the_user_may_see(
             assert sum(o.count for o in groups["kind"].options) == results.total
         else:
             assert groups == {}
+
+    for_every_reader(readers, check)
+
+
+def test_the_facets_request_of_the_page_counts_only_what_the_user_may_see(
+    corpus: Corpus, readers: dict[str, Any]
+) -> None:
+    """The results page loads its facets and exact total from ``/search/facets/``: its
+    counts agree with ``visible_to`` for every reader, and its options name nothing hidden."""
+
+    def check(reader: str, user: Any) -> None:
+        client = Client()
+        if user is not None and getattr(user, "is_authenticated", False):
+            client.force_login(user)
+        response = client.get("/search/facets/", {"q": COMMON})
+        assert response.status_code == 200
+        user = response.wsgi_request.user  # an inactive user is an anonymous visitor here
+        by_kind = {kind: visible_documents(user, kind, corpus) for kind in MODELS}
+        want_total = sum(len(docs) for docs in by_kind.values())
+        assert response.context["results"].total == want_total
+        assert response.context["results"].counted
+        groups = {g.name: g for g in response.context["groups"]}
+        if not want_total:
+            assert groups == {}
+            return
+        kinds = {o.value: o.count for o in groups["kind"].options}
+        assert kinds == {kind: len(docs) for kind, docs in by_kind.items() if docs}
+        services = set(Service.objects.visible_to(user).values_list("pk", flat=True))
+        institutions = set(Institution.objects.visible_to(user).values_list("pk", flat=True))
+        for option in groups["services"].options if "services" in groups else []:
+            assert int(option.value) in services, option
+        for option in groups["institution"].options if "institution" in groups else []:
+            assert int(option.value) in institutions, option
+        page = response.content.decode()
+        for hidden in Service.objects.exclude(pk__in=services):
+            assert f"services={hidden.pk}" not in page, hidden
 
     for_every_reader(readers, check)
 

@@ -32,6 +32,7 @@ from zina.search.models import SearchClick, SearchLog
 pytestmark = pytest.mark.django_db
 
 SEARCH = "/search/"
+FACETS = "/search/facets/"
 SUGGEST = "/search/suggest/"
 GAPS = "/search/gaps/"
 API = "/api/v1/search"
@@ -216,14 +217,21 @@ def test_html_in_titles_snippets_and_the_query_is_escaped(
 
 def test_facets_are_shown_and_their_links_filter(corpus: dict[str, Any]) -> None:
     client = Client()
-    response = client.get(SEARCH, {"q": "zebrakods"})
-    page = text_of(response)
-    assert "Sašaurināt rezultātus" in page  # "Narrow the results"
+    page = text_of(client.get(SEARCH, {"q": "zebrakods"}))
+    # The results page loads its facets with a second request, of the same query string.
+    assert 'hx-get="/search/facets/?q=zebrakods" hx-trigger="load"' in page
+    response = client.get(FACETS, {"q": "zebrakods"})
+    assert response.status_code == 200
+    facets = text_of(response)
+    assert "<html" not in facets  # a partial for htmx
+    assert "Sašaurināt rezultātus" in facets  # "Narrow the results"
     groups = {g.name: g for g in response.context["groups"]}
     assert {"kind", "type", "institution"} <= set(groups)
     kinds = {o.value: o for o in groups["kind"].options}
     assert {k: o.count for k, o in kinds.items()} == {"article": 2, "service": 1}
-    assert html.escape(kinds["article"].href) in page or kinds["article"].href in page
+    assert html.escape(kinds["article"].href) in facets or kinds["article"].href in facets
+    # The exact total, swapped into the results page's heading.
+    assert re.search(r'<span id="results-total" hx-swap-oob="true">3 rezultāti</span>', facets)
 
     # ?kind=article: articles only, the option marked as chosen.
     only_articles = client.get(SEARCH + kinds["article"].href)
@@ -234,9 +242,10 @@ def test_facets_are_shown_and_their_links_filter(corpus: dict[str, Any]) -> None
     assert only_articles.status_code == 200
     assert {h.kind for h in only_articles.context["results"].hits} == {"article"}
     assert only_articles.context["results"].total == 2
-    chosen = {g.name: g for g in only_articles.context["groups"]}["kind"].options
+    chosen_facets = client.get(FACETS + kinds["article"].href)
+    chosen = {g.name: g for g in chosen_facets.context["groups"]}["kind"].options
     assert [o.value for o in chosen if o.selected] == ["article"]
-    assert 'aria-current="true"' in text_of(only_articles)
+    assert 'aria-current="true"' in text_of(chosen_facets)
     # Choosing it again takes the filter away.
     again = next(o for o in chosen if o.value == "article")
     assert "kind" not in parse_qs(urlsplit(again.href).query)
@@ -252,6 +261,28 @@ def test_facets_are_shown_and_their_links_filter(corpus: dict[str, Any]) -> None
     assert result_titles(response) == [str(corpus["public"])]
     response = client.get(SEARCH, {"q": "zebrakods", "kind": ["article", "service"]})
     assert response.context["results"].total == 3
+
+
+def test_without_javascript_the_page_renders_its_facets(corpus: dict[str, Any]) -> None:
+    """``?facets=1`` (the link in ``<noscript>``) renders the facets and the exact total in
+    the page itself, the same as the facets request gives."""
+    client = Client()
+    page = text_of(client.get(SEARCH, {"q": "zebrakods"}))
+    assert re.search(r'<noscript><p><a href="\?q=zebrakods&amp;facets=1">', page), page
+    response = client.get(SEARCH, {"q": "zebrakods", "facets": "1"})
+    assert "hx-get" not in text_of(response).split('class="search-layout"', 1)[1]
+    assert "Sašaurināt rezultātus" in text_of(response)
+    groups = {g.name: {o.value: o.count for o in g.options} for g in response.context["groups"]}
+    loaded = client.get(FACETS, {"q": "zebrakods"}).context["groups"]
+    assert groups == {g.name: {o.value: o.count for o in g.options} for g in loaded}
+    assert response.context["results"].counted
+    assert response.context["results"].total == 3
+
+
+def test_no_facets_request_when_nothing_was_found(corpus: dict[str, Any]) -> None:
+    page = text_of(Client().get(SEARCH, {"q": "nekasneatradisies"}))
+    assert "/search/facets/" not in page
+    assert 'hx-trigger="load"' not in page
 
 
 def test_a_filter_without_words_lists_what_the_user_may_see(
@@ -279,15 +310,24 @@ def test_results_are_paged(many: list[Article]) -> None:
     client = Client()
     first = client.get(SEARCH, {"q": "lapošana"})
     results = first.context["results"]
-    assert results.total == 25
+    # The page does not count every match: it knows there is a next page.
+    assert (results.more, results.counted) == (True, False)
     assert results.pages == 2
     assert len(results.hits) == 20
     assert 'rel="next"' in text_of(first)
     assert 'rel="prev"' not in text_of(first)
     assert "Nākamā" in text_of(first)  # "Next"
+    # The facets request counts: the exact total and the number of pages, swapped in.
+    counted = client.get(FACETS, {"q": "lapošana"})
+    assert counted.context["results"].total == 25
+    assert counted.context["results"].pages == 2
+    assert '<span id="results-pages" hx-swap-oob="true">1. lapa no 2</span>' in text_of(counted)
     second = client.get(SEARCH, {"q": "lapošana", "page": "2"})
     assert len(second.context["results"].hits) == 5
+    # The last page knows the total without counting.
+    assert second.context["results"].counted
     assert second.context["results"].total == 25
+    assert client.get(FACETS, {"q": "lapošana", "page": "2"}).context["results"].total == 25
     assert 'rel="prev"' in text_of(second)
     assert 'rel="next"' not in text_of(second)
     shown = result_titles(first) + result_titles(second)
@@ -296,6 +336,7 @@ def test_results_are_paged(many: list[Article]) -> None:
     beyond = client.get(SEARCH, {"q": "lapošana", "page": "3"})
     assert beyond.status_code == 200
     assert result_titles(beyond) == []
+    assert not beyond.context["results"].approximate  # the words did match, on other pages
 
 
 def _link(response: Any, pattern: str) -> str:
@@ -308,9 +349,15 @@ def test_the_page_links_keep_the_query(many: list[Article]) -> None:
     """Every link of the results page that changes one parameter keeps the words: facets,
     the time filters, clearing the filters, the order, the next and previous pages."""
     client = Client()
-    first = client.get(SEARCH, {"q": "lapošana", "kind": "article"})
-    hrefs = [html.unescape(h) for h in re.findall(r'href="(\?[^"]*)"', text_of(first))]
-    assert len(hrefs) >= 8  # kind, type, institution, 3 × since, clear, order, next
+    params = {"q": "lapošana", "kind": "article"}
+    first = client.get(SEARCH, params)
+    shown = text_of(first) + text_of(client.get(FACETS, params))  # the page, as loaded
+    hrefs = [html.unescape(h) for h in re.findall(r'href="(\?[^"]*)"', shown)]
+    assert len(hrefs) >= 9  # kind, type, institution, 3 × since, clear, order, next, no-JS
+    loads = re.findall(r'hx-get="/search/facets/(\?[^"]*)"', text_of(first))
+    assert [parse_qs(html.unescape(h)[1:]) for h in loads] == [
+        {"q": ["lapošana"], "kind": ["article"]}
+    ]
     broken = [h for h in hrefs if h.startswith("??") or parse_qs(h[1:]).get("q") != ["lapošana"]]
     assert not broken, f"links that lose the query: {broken}"
     second = client.get(SEARCH + _link(first, r'<a href="([^"]*)" rel="next"'))
