@@ -436,6 +436,8 @@ class MailMessage(models.Model):
     raw = models.BinaryField(null=True, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
 
+    objects = RestrictedManager()
+
     class Meta:
         ordering = ["-received_at", "-id"]
         verbose_name = _("incoming message")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
 from zina.catalog.panels import Panel, register_panel
 from zina.knowledge.models import Article
 
@@ -18,15 +20,21 @@ def _tickets_of(kind: str) -> Any:
     def context(user: Any, obj: Any) -> dict[str, Any]:
         if not getattr(user, "is_authenticated", False):
             return {"show": False}
-        about = Ticket.objects.visible_to(user).filter(**{kind: obj})
-        incidents = list(
-            about.filter(kind=Kind.INCIDENT, state__in=OPEN_STATES).order_by(
-                "priority", "-created_at"
-            )[:LIMIT]
+        # One query for both lists (the page shows several panels).
+        rows = list(
+            Ticket.objects.visible_to(user)
+            .filter(**{kind: obj})
+            .filter(
+                Q(kind=Kind.INCIDENT, state__in=OPEN_STATES)
+                | Q(kind=Kind.PROBLEM, state=State.KNOWN_ERROR)
+            )
+            .order_by("-updated_at")[: 10 * LIMIT]
         )
-        problems = list(
-            about.filter(kind=Kind.PROBLEM, state=State.KNOWN_ERROR).order_by("-updated_at")[:LIMIT]
-        )
+        incidents = sorted(
+            (t for t in rows if t.kind == Kind.INCIDENT),
+            key=lambda t: (t.priority, -t.created_at.timestamp()),
+        )[:LIMIT]
+        problems = [t for t in rows if t.kind == Kind.PROBLEM][:LIMIT]
         article_ids = [p.known_error_article_id for p in problems if p.known_error_article_id]
         articles = Article.objects.visible_to(user).in_bulk(article_ids)
         known_errors = [(p, articles.get(p.known_error_article_id or 0)) for p in problems]

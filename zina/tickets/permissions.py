@@ -31,7 +31,7 @@ from zina.core.permissions import NOTHING, is_superuser, register, register_acti
 from zina.core.rules import Rule, ids_leaf, leaf
 
 from .choices import EntryKind
-from .models import SlaEvent, Team, Ticket, TicketAttachment, TicketEntry, TicketLink
+from .models import MailMessage, SlaEvent, Team, Ticket, TicketAttachment, TicketEntry, TicketLink
 
 # Roles that, held on one service or resource, let their holder work on its tickets.
 SCOPED_WORKERS: set[str] = {
@@ -198,6 +198,14 @@ register(
 )
 register(Team, view=_team_view, change=lambda user, obj: can_manage(user, obj.institution_id))
 register(SlaEvent, view=lambda user: Q(ticket__in=Ticket.objects.filter(staff_rule(user).q())))
+# Incoming mail (quarantined messages keep their raw bytes): those who manage the
+# institution's tickets.
+register(
+    MailMessage,
+    view=lambda user: Q(
+        institution_id__in=institutions_with(user, MANAGE_TICKETS) & staff_institutions(user)
+    ),
+)
 register_actions(
     Institution,
     open_ticket=can_open_in,

@@ -86,3 +86,21 @@ def test_team_pages(client: Client, manager: Any, specialist: Any, institution: 
     assert response.status_code == 200  # the form again, with its error
     team.refresh_from_db()
     assert team.name == "2. līmenis"
+
+
+def test_incoming_mail_records_only_for_ticket_managers(
+    manager: Any, specialist: Any, institution: Any
+) -> None:
+    from zina.tickets.models import MailMessage
+
+    MailMessage.objects.create(
+        mailbox="vra",
+        institution=institution,
+        uidvalidity=1,
+        uid=1,
+        sha256="0" * 64,
+        status="quarantined",
+        reason="too_large",
+    )
+    assert MailMessage.objects.visible_to(manager).count() == 1
+    assert MailMessage.objects.visible_to(specialist).count() == 0
