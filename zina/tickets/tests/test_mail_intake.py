@@ -383,9 +383,10 @@ def test_attachments_are_kept_within_limits(
     kept = sorted(TicketAttachment.objects.values_list("name", "content_type"))
     assert kept == [("evil_script_.png", "image/png"), ("passwd.txt", "text/plain; charset=utf-8")]
     ticket = Ticket.objects.get()
-    assert "“liels.pdf” (5005 bytes) was not kept" in ticket.description
-    assert "“programma.exe” was not kept" in ticket.description
-    assert "“viltots.pdf” was not kept" in ticket.description
+    # The note is written in the installation's language (Latvian).
+    assert "“liels.pdf” (5005 baiti) netika saglabāts" in ticket.description
+    assert "“programma.exe” netika saglabāts" in ticket.description
+    assert "“viltots.pdf” netika saglabāts" in ticket.description
     record = MailMessage.objects.get()
     assert record.reason == "attachments"
     assert record.raw  # the whole message is kept
@@ -400,7 +401,9 @@ def test_too_many_attachments(
     box.append(message(attachments=[(f"{n}.png", "image/png", PNG) for n in range(4)]))
     assert fetch() == {"processed": 1}
     assert TicketAttachment.objects.count() == 2
-    assert "“2.png” was not kept: at most 2 files" in Ticket.objects.get().description
+    assert "“2.png” netika saglabāts: no vienas vēstules saglabā ne vairāk kā 2 failus" in (
+        Ticket.objects.get().description
+    )
 
 
 def test_hostile_headers_do_not_reach_outgoing_mail(

@@ -67,7 +67,8 @@ def test_opened_mail_to_the_reporter(institution: Institution, sent: Any) -> Non
     [message] = mail.outbox
     assert message.to == ["pilsonis@example.lv"]
     assert message.subject.startswith(f"[INC-{ticket.pk}] ")
-    assert message.subject == f"[{ticket.reference}] We received your request: Nevaru pieteikties"
+    # In the reporter's language: Latvian unless they chose English.
+    assert message.subject == f"[{ticket.reference}] Saņēmām jūsu pieteikumu: Nevaru pieteikties"
     thread = notifications.thread_id(ticket)
     assert thread == f"<ticket-{ticket.pk}@zina.localhost>"
     assert message.extra_headers["In-Reply-To"] == thread
