@@ -567,3 +567,17 @@ def test_change_approval_by_the_change_manager(
 def test_navigation_entry(specialist: User, citizen: User) -> None:
     assert 'href="/tickets/"' in client_for(specialist).get("/").content.decode()
     assert 'href="/tickets/"' not in client_for(citizen).get("/").content.decode()
+
+
+def test_fresh_queue_shows_open_tickets_only(
+    institution: Any, specialist: Any, open_incident: Any
+) -> None:
+    done = open_incident("Vecs jautājums")
+    ops.transition(actor=specialist, ticket=done, action="cancel")
+    open_incident("Jauns jautājums")
+    client = client_for(specialist)
+    page = client.get("/tickets/").content.decode()
+    assert "Jauns jautājums" in page
+    assert "Vecs jautājums" not in page
+    page = client.get("/tickets/?state=").content.decode()  # "all states" chosen in the form
+    assert "Vecs jautājums" in page

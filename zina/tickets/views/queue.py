@@ -159,6 +159,8 @@ def _options(user: Any) -> dict[str, Any]:
 def queue(request: AuthedRequest) -> HttpResponse:
     user = request.user
     f = {k: request.GET.get(k, "").strip()[:200] for k in FILTERS}
+    if not request.GET:  # a fresh visit shows the work still to do
+        f["state"] = "open"
     qs = filtered(user, f).select_related("institution", "service", "team", "assignee")
     page = paginate(request, qs)
     now = timezone.now()
