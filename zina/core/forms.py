@@ -10,6 +10,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
+
+# Django's label of an empty choice in select boxes. Its Latvian catalogue lacks it, so the
+# msgid is repeated here: our catalogue (which Django reads first) then translates every form.
+BLANK_CHOICE_LABEL = gettext_lazy("- Select an option -")
 
 
 def add_operation_errors(form: forms.BaseForm, exc: ValidationError) -> None:
