@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "zina.knowledge",
     "zina.search",
     "zina.tickets",
+    "zina.portal",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("knowledge/", include("zina.knowledge.urls")),
     path("search/", include("zina.search.urls")),
     path("tickets/", include("zina.tickets.urls")),
+    path("portal/", include("zina.portal.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -1,0 +1,5 @@
+"""Portal URLs: assistant."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

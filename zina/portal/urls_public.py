@@ -1,0 +1,5 @@
+"""Portal URLs: public."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Portal URLs: status."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
