@@ -1,0 +1,349 @@
+"""Accessibility audit of every portal page (issue 7, section 5): axe-core with the WCAG 2.1
+A and AA rules, run through Playwright and Debian's chromium, in Latvian and in English, at
+desktop and at mobile (375 px) width; 0 serious or critical violations allowed.
+
+The pages are not listed here: they are enumerated from ``zina.portal.urls`` when the test
+runs (every named pattern of the ``portal`` namespace), so a new portal page is audited
+without touching this file. Patterns with arguments get them from the test data made below
+(a public service and article, a status event, a submitted request and its tracking link, an
+assistant conversation): first from the links the portal's own pages show, then from the
+mail the portal sent, then by trying the test data's keys. Only full HTML documents are
+audited (feeds and htmx fragments are not pages). Mobile-width screenshots of every page are
+saved under the test's tmp dir; their paths are printed and recorded as a test property.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import NoReverseMatch, URLPattern, URLResolver, resolve, reverse
+from django.urls.exceptions import Resolver404
+from django.utils import timezone
+
+from zina.accounts.models import Institution, User
+from zina.portal.tests.a11y import assert_accessible, blocking, describe, run_axe
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DESKTOP = {"width": 1280, "height": 900}
+MOBILE = {"width": 375, "height": 740}
+LANGUAGE_COOKIE = "zina_language"
+HREF = re.compile(r"""(?:href|action|hx-get)="(/portal/[^"#]*)""")
+MAIL_URL = re.compile(r"https?://[^\s/]+(/portal/\S*)")
+
+
+# --- Test data --------------------------------------------------------------------------
+
+
+@dataclass
+class PortalData:
+    """What the portal shows to anonymous visitors, and the keys to reach it."""
+
+    objects: dict[str, Any] = field(default_factory=dict)
+    # Values tried for a pattern's arguments when no page links to it.
+    values: list[Any] = field(default_factory=list)
+
+
+def make_portal_data(superuser: User, institution: Institution) -> PortalData:
+    from zina.catalog import operations as cops
+    from zina.knowledge import operations as kops
+    from zina.knowledge.choices import ArticleType, Audience
+    from zina.tickets import operations as tops
+    from zina.tickets.choices import Kind
+
+    data = PortalData()
+    service = cops.create_service(
+        actor=superuser,
+        institution=institution,
+        data=cops.ServiceData(
+            identifier="VRA-EADR",
+            name="E-adrese",
+            name_en="Official e-address",
+            description="Oficiālā elektroniskā adrese saziņai ar valsti.",
+            description_en="The official electronic address for talking to the state.",
+            category="Saziņa",
+        ),
+    )
+    article = kops.create_article(
+        actor=superuser,
+        institution=institution,
+        settings=kops.ArticleSettings(
+            type=ArticleType.FAQ, audience=Audience.PUBLIC, services=[service]
+        ),
+        text=kops.ArticleText(
+            title="Kā pieslēgties e-adresei",
+            body="Atveriet portālu un autentificējieties ar eID karti vai internetbanku.",
+        ),
+        language="lv",
+    )
+    article_lv = kops.publish_revision(actor=superuser, revision=article)
+    related = kops.create_article(
+        actor=superuser,
+        institution=institution,
+        settings=kops.ArticleSettings(
+            type=ArticleType.SOLUTION, audience=Audience.PUBLIC, services=[service]
+        ),
+        text=kops.ArticleText(
+            title="E-adrese neatveras",
+            symptoms="Pēc pieslēgšanās redzama tukša lapa.",
+            resolution="Notīriet pārlūka kešatmiņu un mēģiniet vēlreiz.",
+        ),
+        language="lv",
+    )
+    kops.publish_revision(actor=superuser, revision=related)
+    start = timezone.now() - timedelta(hours=2)
+    event = tops.open_ticket(
+        actor=superuser,
+        institution=institution,
+        kind=Kind.INCIDENT,
+        data=tops.TicketData(
+            subject="E-adrese nav pieejama",
+            description="Lietotāji nevar pieslēgties e-adresei.",
+            service=service,
+            interruption=True,
+            interruption_start=start,
+        ),
+    )
+    data.objects.update(service=service, article=article_lv.article, event=event)
+    data.values += [
+        service.pk,
+        service.identifier,
+        article_lv.article.pk,
+        event.pk,
+        event.reference,
+    ]
+    for name in ("slug", "identifier", "number", "key"):
+        for obj in (article_lv.article, service):
+            value = getattr(obj, name, None)
+            if value:
+                data.values.append(value)
+    return data
+
+
+def _assistant_and_submission_values(data: PortalData) -> None:
+    """Keys of what visitors made through the portal (assistant sessions, requests and their
+    tracking links, subscriptions): tried as arguments too."""
+    from zina.portal.models import AssistantSession, StatusSubscription
+    from zina.tickets.models import Ticket
+
+    for session in AssistantSession.objects.all()[:3]:
+        data.values += [session.key, session.pk]
+    for sub in StatusSubscription.objects.all()[:3]:
+        data.values += [sub.token, sub.pk]
+    for ticket in Ticket.objects.all()[:5]:
+        data.values += [ticket.pk, ticket.reference]
+        for name in ("tracking_token", "token", "access_token", "tracking_key"):
+            value = getattr(ticket, name, None)
+            if value:
+                data.values.append(value)
+
+
+# --- Enumerating the portal's pages ----------------------------------------------------
+
+
+def portal_patterns() -> list[tuple[str, URLPattern]]:
+    """Every named pattern of ``zina.portal.urls`` (includes flattened), as ``portal:name``."""
+    from zina.portal import urls
+
+    found: list[tuple[str, URLPattern]] = []
+
+    def walk(patterns: list[Any], namespace: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, f"{namespace}:{p.namespace}" if p.namespace else namespace)
+            elif isinstance(p, URLPattern) and p.name:
+                found.append((f"{namespace}:{p.name}", p))
+
+    walk(list(urls.urlpatterns), urls.app_name)
+    return found
+
+
+def _is_page(response: Any) -> bool:
+    """A whole HTML document (not a feed, not an htmx fragment)."""
+    return (
+        response.status_code == 200
+        and response.get("Content-Type", "").startswith("text/html")
+        and b"<html" in response.content[:2000].lower()
+    )
+
+
+def _url_name(path: str) -> str | None:
+    try:
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return None
+    return match.view_name if match.namespace.startswith("portal") else None
+
+
+def discover_pages(data: PortalData) -> tuple[dict[str, str], list[str]]:
+    """``{url name: a path that shows that page}`` for every portal page that can be reached
+    with the test data, and the names that could not (with why)."""
+    client = Client()
+    names = portal_patterns()
+    pages: dict[str, str] = {}
+    candidates: dict[str, list[str]] = {}
+    no_args = []
+    for name, _pattern in names:
+        try:
+            no_args.append((name, reverse(name)))
+        except NoReverseMatch:
+            continue
+
+    def consider(path: str) -> None:
+        name = _url_name(path)
+        if name and name not in pages:
+            candidates.setdefault(name, [])
+            if path not in candidates[name]:
+                candidates[name].append(path)
+
+    # 1. Pages without arguments, and every portal link they show (two levels deep).
+    frontier = [path for _, path in no_args]
+    seen: set[str] = set()
+    for _depth in range(3):
+        following: list[str] = []
+        for path in frontier:
+            if path in seen:
+                continue
+            seen.add(path)
+            response = client.get(path)
+            name = _url_name(path)
+            if name and name not in pages and _is_page(response):
+                pages[name] = path
+            if response.status_code == 200:
+                text = response.content.decode("utf-8", "replace")
+                for link in HREF.findall(text.replace("&amp;", "&")):
+                    consider(link)
+                    following.append(link)
+        frontier = following
+    # 2. Links the portal mailed (tracking links, confirmations).
+    for message in mail.outbox:
+        for link in MAIL_URL.findall(message.body):
+            consider(link.rstrip(".,)>"))
+    for name, paths in candidates.items():
+        for path in paths:
+            if name in pages:
+                break
+            if _is_page(client.get(path)):
+                pages[name] = path
+    # 3. Patterns still without a page: try the test data's keys as their arguments.
+    _assistant_and_submission_values(data)
+    missing: list[str] = []
+    for name, pattern in names:
+        if name in pages:
+            continue
+        keys = list(pattern.pattern.regex.groupindex)
+        if not keys:
+            missing.append(f"{name}: not an HTML page for an anonymous visitor")
+            continue
+        found = None
+        for value in dict.fromkeys(data.values):
+            try:
+                path = reverse(name, kwargs=dict.fromkeys(keys, value))
+            except NoReverseMatch:
+                continue
+            if _is_page(client.get(path)):
+                found = path
+                break
+        if found:
+            pages[name] = found
+        else:
+            missing.append(f"{name}: no test data reaches it ({', '.join(keys)})")
+    return pages, missing
+
+
+# --- The audit ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def portal_data(superuser: User, institution: Institution) -> PortalData:
+    return make_portal_data(superuser, institution)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@pytest.mark.parametrize("language", ["lv", "en"])
+@pytest.mark.parametrize(("width", "viewport"), [("desktop", DESKTOP), ("mobile", MOBILE)])
+def test_every_portal_page_passes_axe(
+    browser: Any,
+    live_server: Any,
+    portal_data: PortalData,
+    language: str,
+    width: str,
+    viewport: dict[str, int],
+    tmp_path: Path,
+    record_property: Any,
+) -> None:
+    pages, missing = discover_pages(portal_data)
+    # The site's home page, as an anonymous visitor sees it, is the portal's door too.
+    targets = {"core:home": "/", **pages}
+    base = str(live_server)
+    context = browser.new_context(viewport=viewport, locale="lv-LV")
+    context.add_cookies([{"name": LANGUAGE_COOKIE, "value": language, "url": base}])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    failures: list[str] = []
+    minor: list[str] = []
+    screenshots: list[str] = []
+    for name, path in targets.items():
+        page.goto(f"{base}{path}")
+        page.wait_for_load_state("networkidle")
+        label = f"{name} {path} ({language}, {width})"
+        assert page.locator("html").get_attribute("lang") == language, label
+        violations = run_axe(page)
+        serious = blocking(violations)
+        if serious:
+            failures.append(describe(serious, label))
+        lesser = [v for v in violations if v not in serious]
+        if lesser:
+            minor.append(describe(lesser, label))
+        if width == "mobile":
+            shot = tmp_path / f"{language}-{_slug(name)}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            screenshots.append(str(shot))
+            # Nothing wider than the phone: no sideways scrolling at 375 px (WCAG 1.4.10).
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            if overflow > 0:
+                failures.append(f"{label}: the page scrolls sideways by {overflow}px at 375px")
+    context.close()
+    record_property("audited", sorted(targets))
+    if screenshots:
+        record_property("screenshots", screenshots)
+        print(f"\nScreenshots ({language}, {width}):\n  " + "\n  ".join(screenshots))
+    if missing:
+        print("\nPortal patterns not audited:\n  " + "\n  ".join(missing))
+    if minor:
+        print("\nModerate and minor findings (allowed):\n" + "\n".join(minor))
+    assert not failures, "\n\n".join(failures)
+    assert errors == [], errors
+
+
+def test_the_helper_reports_serious_violations_readably(browser: Any, live_server: Any) -> None:
+    """The audit can fail: a page with an unlabelled field and an image without text."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content(
+        '<html lang="lv"><head><title>x</title></head><body><main>'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+        '<input type="text" id="q"></main></body></html>'
+    )
+    with pytest.raises(AssertionError) as failure:
+        assert_accessible(page, "a broken page")
+    text = str(failure.value)
+    assert "image-alt" in text
+    assert "label" in text
+    assert "a broken page" in text
+    assert "<img" in text
+    context.close()
