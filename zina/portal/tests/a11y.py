@@ -19,16 +19,6 @@ from typing import Any
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = ("serious", "critical")
 
-# Keyboard focus is "visible" when the focused element has one of these (computed style).
-FOCUS_STYLE_JS = """(el) => {
-  const s = getComputedStyle(el);
-  const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
-  const shadow = s.boxShadow && s.boxShadow !== 'none';
-  return {outline: outline, shadow: !!shadow,
-          describe: s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor
-                    + ' / ' + s.boxShadow};
-}"""
-
 
 @functools.cache
 def axe_source() -> str:
@@ -104,10 +94,105 @@ def assert_accessible(page: Any, label: str = "", *, selector: str | None = None
     return [v for v in violations if v not in serious]
 
 
-def focus_style(page: Any) -> dict[str, Any] | None:
-    """The focused element's outline and box-shadow (None when nothing has focus)."""
-    handle = page.evaluate_handle("() => document.activeElement")
-    element = handle.as_element()
-    if element is None or page.evaluate("(el) => el === document.body", element):
-        return None
-    return dict(page.evaluate(FOCUS_STYLE_JS, element))
+# --- Keyboard -------------------------------------------------------------------------------
+
+# Every element a keyboard user should be able to reach on the page (visible, enabled, not
+# taken out of the tab order), each tagged with data-kbd so the walk can tell them apart.
+TAG_FOCUSABLE_JS = """() => {
+  const sel = 'a[href], area[href], button, input:not([type=hidden]), select, textarea, '
+            + 'summary, iframe, [tabindex], [contenteditable=""], [contenteditable=true]';
+  const out = [];
+  document.querySelectorAll(sel).forEach((el) => {
+    if (el.disabled || el.tabIndex < 0 || el.closest('[inert], [hidden]')) return;
+    const s = getComputedStyle(el);
+    if (s.visibility === 'hidden' || s.display === 'none' || !el.getClientRects().length) return;
+    el.setAttribute('data-kbd', String(out.length));
+    out.push(describe(el));
+  });
+  function describe(el) {
+    const text = (el.innerText || el.value || el.getAttribute('aria-label') || el.name || '')
+      .trim().replace(/\\s+/g, ' ').slice(0, 60);
+    return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + (el.className && typeof el.className === 'string'
+         ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
+      + (text ? ' "' + text + '"' : '');
+  }
+  return out;
+}"""
+
+ACTIVE_JS = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const s = getComputedStyle(el);
+  const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+  const shadow = !!s.boxShadow && s.boxShadow !== 'none';
+  const text = (el.innerText || el.value || el.getAttribute('aria-label') || el.name || '')
+    .trim().replace(/\\s+/g, ' ').slice(0, 60);
+  return {kbd: el.getAttribute('data-kbd'), tag: el.tagName.toLowerCase(), id: el.id,
+          cls: typeof el.className === 'string' ? el.className : '',
+          type: el.getAttribute('type') || '', text: text, href: el.getAttribute('href') || '',
+          visible: outline || shadow,
+          style: s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor
+                 + ' / ' + s.boxShadow};
+}"""
+
+
+def active(page: Any) -> dict[str, Any] | None:
+    """The focused element: what it is and whether its focus is visible (outline or
+    box-shadow in its computed style); None when nothing (the body) has focus."""
+    found = page.evaluate(ACTIVE_JS)
+    return dict(found) if found else None
+
+
+def tab(page: Any, *, shift: bool = False) -> dict[str, Any] | None:
+    page.keyboard.press("Shift+Tab" if shift else "Tab")
+    return active(page)
+
+
+def assert_focus_visible(focused: dict[str, Any] | None, where: str = "") -> None:
+    assert focused is not None, f"{where}: nothing has keyboard focus"
+    assert focused["visible"], (
+        f"{where}: keyboard focus is not visible on <{focused['tag']}"
+        f"{' id=' + focused['id'] if focused['id'] else ''}> {focused['text']!r} "
+        f"(outline / box-shadow: {focused['style']})"
+    )
+
+
+def tab_to(page: Any, matches: Any, *, limit: int = 120, where: str = "") -> dict[str, Any]:
+    """Press Tab until ``matches(focused)`` holds, checking that the focus is visible at every
+    stop; fail when the element is not reached within ``limit`` presses."""
+    seen: list[str] = []
+    for _ in range(limit):
+        focused = tab(page)
+        if focused is None:
+            seen.append("(body)")
+            continue
+        assert_focus_visible(focused, where or page.url)
+        if matches(focused):
+            return focused
+        seen.append(f"{focused['tag']} {focused['text']!r}")
+    raise AssertionError(f"{where or page.url}: not reached by Tab; went through {seen}")
+
+
+def tab_walk(page: Any, *, where: str = "", limit: int = 300) -> list[str]:
+    """On a freshly loaded page (nothing focused yet), Tab from the top through every stop
+    until focus leaves the document; assert that every visible interactive element is reached
+    and shows its focus. Returns the elements' descriptions, in page order."""
+    elements: list[str] = page.evaluate(TAG_FOCUSABLE_JS)
+    reached: set[str] = set()
+    problems: list[str] = []
+    for _ in range(limit):
+        focused = tab(page)
+        if focused is None:
+            break
+        key = focused["kbd"]
+        if key is not None and key in reached:
+            break  # wrapped around
+        if not focused["visible"]:
+            problems.append(f"focus not visible on {focused['tag']} {focused['text']!r}")
+        if key is not None:
+            reached.add(key)
+    unreached = [e for i, e in enumerate(elements) if str(i) not in reached]
+    assert not unreached, f"{where}: not reachable by Tab: {unreached}"
+    assert not problems, f"{where}: " + "; ".join(problems)
+    return elements
