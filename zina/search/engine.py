@@ -20,6 +20,7 @@ import tantivy
 from tantivy import Occur
 from tantivy import Query as Q
 
+from zina.core.permissions import NOTHING as Q_NOTHING
 from zina.core.rules import All, AnyOf, Everything, Leaf, Not, Rule
 
 from .analyzer import folded_words, index_terms
@@ -287,6 +288,9 @@ class TantivyEngine:
     # -- reading ---------------------------------------------------------------------------
 
     def _rule(self, rule: Rule) -> Any:
+        return self._compile_rule(simplified(rule))
+
+    def _compile_rule(self, rule: Rule) -> Any:
         if isinstance(rule, Everything):
             return Q.all_query()
         if isinstance(rule, Leaf):
@@ -299,12 +303,26 @@ class TantivyEngine:
                 return Q.boolean_query([(Occur.Should, t) for t in terms])
             return Q.term_set_query(self.schema, "acl", sorted(rule.tokens))
         if isinstance(rule, All):
-            return Q.boolean_query([(Occur.Must, self._rule(p)) for p in rule.parts])
+            # A negative part is a MustNot clause: no scorer over every document is needed
+            # unless nothing positive is left ("A and not B" reads only A's and B's postings).
+            clauses = []
+            for part in rule.parts:
+                negated = _negated(part)
+                if negated is None:
+                    clauses.append((Occur.Must, self._compile_rule(part)))
+                else:
+                    clauses.append((Occur.MustNot, self._compile_rule(negated)))
+            if clauses and all(occur == Occur.MustNot for occur, _ in clauses):
+                clauses.append((Occur.Must, Q.all_query()))
+            return Q.boolean_query(clauses)
         if isinstance(rule, AnyOf):
-            return Q.boolean_query([(Occur.Should, self._rule(p)) for p in rule.parts])
+            negated = _negated(rule)
+            if negated is not None:  # "not A, or B": every document but those "A and not B"
+                return self._compile_rule(Not(negated))
+            return Q.boolean_query([(Occur.Should, self._compile_rule(p)) for p in rule.parts])
         if isinstance(rule, Not):
             return Q.boolean_query(
-                [(Occur.Must, Q.all_query()), (Occur.MustNot, self._rule(rule.part))]
+                [(Occur.Must, Q.all_query()), (Occur.MustNot, self._compile_rule(rule.part))]
             )
         raise TypeError(f"unknown rule {rule!r}")
 
@@ -501,6 +519,72 @@ class TantivyEngine:
             writer.commit()
             writer.wait_merging_threads()
             self.index.reload()
+
+
+_NOTHING = Leaf(Q_NOTHING, frozenset())
+
+
+def simplified(rule: Rule) -> Rule:
+    """The same rule for the index, smaller: unions of leaves merged into one leaf (a leaf is
+    "any of these tokens"), nested unions and conjunctions flattened, parts that match
+    nothing or everything dropped or absorbed, double negations removed. (Permission rules
+    are written for readability and carry many empty leaves — roles the user does not
+    hold; each level of nesting costs the index a scorer per document it visits.) Leaves
+    made here carry no meaningful ``Q``: only the index reads them."""
+    if isinstance(rule, Leaf):
+        return rule if rule.tokens else _NOTHING
+    if isinstance(rule, Not):
+        part = simplified(rule.part)
+        if isinstance(part, Everything):
+            return _NOTHING
+        if isinstance(part, Leaf) and not part.tokens:
+            return Everything()
+        return part.part if isinstance(part, Not) else Not(part)
+    if isinstance(rule, All):
+        parts: list[Rule] = []
+        for part in map(simplified, rule.parts):
+            if isinstance(part, Leaf) and not part.tokens:
+                return _NOTHING
+            if isinstance(part, All):
+                parts.extend(part.parts)
+            elif not isinstance(part, Everything):
+                parts.append(part)
+        if not parts:
+            return Everything() if rule.parts else rule
+        return parts[0] if len(parts) == 1 else All(tuple(parts))
+    if isinstance(rule, AnyOf):
+        tokens: set[str] = set()
+        others: list[Rule] = []
+        for part in map(simplified, rule.parts):
+            if isinstance(part, Everything):
+                return part
+            for piece in part.parts if isinstance(part, AnyOf) else (part,):
+                if isinstance(piece, Leaf):
+                    tokens |= piece.tokens
+                else:
+                    others.append(piece)
+        if tokens:
+            others.insert(0, Leaf(Q_NOTHING, frozenset(tokens)))
+        if not others:
+            return _NOTHING
+        return others[0] if len(others) == 1 else AnyOf(tuple(others))
+    return rule
+
+
+def _negated(rule: Rule) -> Rule | None:
+    """``R`` such that ``rule`` is "not R", when ``rule`` is a negation or a union with one:
+    not A → A; (not A) or (not B) or C or D → A and B and not (C or D)."""
+    if isinstance(rule, Not):
+        return rule.part
+    if isinstance(rule, AnyOf):
+        negative = [p.part for p in rule.parts if isinstance(p, Not)]
+        if not negative:
+            return None
+        positive = [p for p in rule.parts if not isinstance(p, Not)]
+        if not positive:
+            return All(tuple(negative))
+        return All((*negative, Not(AnyOf(tuple(positive)))))
+    return None
 
 
 def phrasings(words_: list[str]) -> list[list[tuple[int, str]]]:

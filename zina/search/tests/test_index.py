@@ -1100,3 +1100,45 @@ def test_changed_within_facet_counts_and_filter(superuser: User, write: Write) -
     assert results.facets["date"] == {"7": 1, "30": 1, "365": 2}
     assert article_hits(superuser, "zinojums", since_days=30) == {fresh.pk}
     assert article_hits(superuser, "zinojums", since_days=365) == {fresh.pk, old.pk}
+
+
+def _random_rule(rng: Any, tokens: list[str], depth: int = 0) -> Any:
+    from django.db.models import Q
+
+    from zina.core.rules import All, AnyOf, Everything, Not, leaf
+
+    roll = rng.random()
+    if depth >= 3 or roll < 0.3:
+        return leaf(Q(), rng.sample(tokens, rng.randint(0, 3)))
+    if roll < 0.35:
+        return Everything()
+    parts = tuple(_random_rule(rng, tokens, depth + 1) for _ in range(rng.randint(1, 3)))
+    if roll < 0.6:
+        return All(parts)
+    if roll < 0.85:
+        return AnyOf(parts)
+    return Not(parts[0])
+
+
+def test_the_index_filter_of_a_rule_selects_what_the_rule_matches(tmp_path: Path) -> None:
+    """The engine compiles rules (negations inside conjunctions as "must not", unions with
+    a negation rewritten by De Morgan's laws): for random rules over random token sets, the
+    documents the index filter selects are those whose tokens ``rule.matches``."""
+    import random
+
+    from zina.search.engine import Query
+    from zina.search.registry import IndexDoc
+
+    rng = random.Random(20)
+    tokens = [f"t:{i}" for i in range(6)]
+    eng = TantivyEngine(tmp_path / "rules")
+    eng.create()
+    acls = {pk: set(rng.sample(tokens, rng.randint(0, 4))) for pk in range(1, 61)}
+    eng.write(
+        IndexDoc(kind="x", pk=pk, language="lv", title="t", acl=acl) for pk, acl in acls.items()
+    )
+    for _ in range(300):
+        rule = _random_rule(rng, tokens)
+        found = eng.search(Query(rule=rule, limit=100))
+        want = {pk for pk, acl in acls.items() if rule.matches(acl | {"kind:x"})}
+        assert {hit.pk for hit in found.hits} == want, rule
