@@ -14,6 +14,7 @@ saved under the test's tmp dir; their paths are printed and recorded as a test p
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -113,6 +114,7 @@ def make_portal_data(superuser: User, institution: Institution) -> PortalData:
         ),
     )
     data.objects.update(service=service, article=article_lv.article, event=event)
+    _made_through_the_portal(data, service)
     data.values += [
         service.pk,
         service.identifier,
@@ -126,6 +128,39 @@ def make_portal_data(superuser: User, institution: Institution) -> PortalData:
             if value:
                 data.values.append(value)
     return data
+
+
+def _made_through_the_portal(data: PortalData, service: Any) -> None:
+    """A request submitted through the portal (its tracking link is mailed) and a
+    conversation with the assistant, through the portal's operations where they exist."""
+    try:
+        from zina.portal import operations as pops
+    except ImportError:
+        return
+    if hasattr(pops, "submit_request"):
+        ticket = pops.submit_request(
+            actor=None,
+            submission=pops.Submission(
+                kind="incident",
+                subject="Nevaru atvērt e-adresi",
+                description="Pēc pieslēgšanās redzu tukšu lapu.",
+                name="Anna Bērziņa",
+                email="anna.berzina@example.lv",
+                service=service,
+            ),
+        )
+        data.objects["request"] = ticket
+        if hasattr(pops, "tracking_token"):
+            data.values.append(pops.tracking_token(ticket))
+    try:
+        from zina.portal import assistant_operations as aops
+    except ImportError:
+        return
+    ask = getattr(aops, "ask", None)
+    if ask is not None:
+        # Another signature would only leave the conversation page unaudited (reported).
+        with contextlib.suppress(TypeError):
+            ask(session=None, question="ka pieslegties e-adresei", language="lv", address=None)
 
 
 def _assistant_and_submission_values(data: PortalData) -> None:
