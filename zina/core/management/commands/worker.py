@@ -17,12 +17,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from zina.knowledge.tasks import schedule_review_reminders
+        from zina.portal.tasks import schedule_status_notifications
         from zina.search import indexer
         from zina.tickets.tasks import schedule_fetch_mail, schedule_housekeeping
 
         schedule_review_reminders()  # the daily review reminders keep themselves scheduled
         schedule_housekeeping()  # SLA warnings and breaches, auto-closing: every minute
         schedule_fetch_mail()  # incoming mail, when mailboxes are configured (docs/mail.md)
+        schedule_status_notifications()  # status page mail to subscribers: every minute
         # This node's search index follows the outbox (each node keeps its own cursor).
         threading.Thread(target=indexer.follow, name="zina-indexer", daemon=True).start()
         call_command(
