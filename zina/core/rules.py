@@ -8,7 +8,7 @@ document carries when the ``Q`` holds for it ("any of these tokens").
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -37,15 +37,22 @@ class Rule:
         return Not(self)
 
 
+# A leaf's database filter, or a function that builds it: searches read only the tokens, so
+# filters with subqueries are built only when a database query needs them.
+Where = Q | Callable[[], Q]
+
+
 @dataclass(frozen=True)
 class Leaf(Rule):
     """Rows matching ``where`` — in the index, documents carrying any of ``tokens``."""
 
-    where: Q
+    where: Where
     tokens: frozenset[str]
 
     def q(self) -> Q:
-        return self.where if self.tokens else NOTHING
+        if not self.tokens:
+            return NOTHING
+        return self.where() if callable(self.where) else self.where
 
     def matches(self, tokens: set[str] | frozenset[str]) -> bool:
         return not self.tokens.isdisjoint(tokens)
@@ -98,11 +105,11 @@ class Everything(Rule):
         return True
 
 
-def leaf(where: Q, tokens: Iterable[str]) -> Leaf:
+def leaf(where: Where, tokens: Iterable[str]) -> Leaf:
     return Leaf(where, frozenset(tokens))
 
 
-def ids_leaf(where: Q, prefix: str, ids: Iterable[int]) -> Leaf:
+def ids_leaf(where: Where, prefix: str, ids: Iterable[int]) -> Leaf:
     """Rows related to any of ``ids``: tokens ``prefix:id``. An empty set matches nothing."""
     ids = set(ids)
     return Leaf(where if ids else NOTHING, frozenset(f"{prefix}:{i}" for i in ids))

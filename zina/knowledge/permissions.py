@@ -48,9 +48,12 @@ from .models import (
 SharedWith = Article.shared_with.through
 
 
+def _has_live() -> Q:
+    return Q(Exists(ArticleRevision.objects.filter(article=OuterRef("pk"), is_live=True)))
+
+
 def _live() -> Leaf:
-    has_live = Exists(ArticleRevision.objects.filter(article=OuterRef("pk"), is_live=True))
-    return leaf(Q(has_live), ["live"])
+    return leaf(_has_live, ["live"])
 
 
 def _audience(*values: str) -> Leaf:
@@ -61,10 +64,12 @@ def _reach(institution_ids: set[int]) -> Rule:
     """Articles of these institutions, or shared with them (or with everyone)."""
     if not institution_ids:
         return leaf(NOTHING, [])
-    shared = SharedWith.objects.filter(institution_id__in=institution_ids).values("article_id")
-    return ids_leaf(
-        Q(institution_id__in=institution_ids) | Q(pk__in=shared), "reach", institution_ids
-    ) | leaf(Q(shared_with_all=True), ["reach:*"])
+
+    def where() -> Q:
+        shared = SharedWith.objects.filter(institution_id__in=institution_ids)
+        return Q(institution_id__in=institution_ids) | Q(pk__in=shared.values("article_id"))
+
+    return ids_leaf(where, "reach", institution_ids) | leaf(Q(shared_with_all=True), ["reach:*"])
 
 
 # Roles that may write knowledge when held on one service or resource (not institution-wide).
@@ -73,11 +78,16 @@ STAFF_WRITER_ROLES = {role for role, caps in ROLE_CAPABILITIES.items() if WRITE_
 
 def _linked_to(service_ids: set[int], resource_ids: set[int]) -> Rule:
     """Articles linked to any of these services or resources."""
-    by_service = Article.services.through.objects.filter(service_id__in=service_ids)
-    by_resource = Article.resources.through.objects.filter(resource_id__in=resource_ids)
-    return ids_leaf(Q(pk__in=by_service.values("article_id")), "svc", service_ids) | ids_leaf(
-        Q(pk__in=by_resource.values("article_id")), "res", resource_ids
-    )
+
+    def by_service() -> Q:
+        links = Article.services.through.objects.filter(service_id__in=service_ids)
+        return Q(pk__in=links.values("article_id"))
+
+    def by_resource() -> Q:
+        links = Article.resources.through.objects.filter(resource_id__in=resource_ids)
+        return Q(pk__in=links.values("article_id"))
+
+    return ids_leaf(by_service, "svc", service_ids) | ids_leaf(by_resource, "res", resource_ids)
 
 
 def _scoped(user: Any, roles: set[str]) -> tuple[set[int], set[int]]:
@@ -106,9 +116,9 @@ def article_rule(user: Any) -> Rule:
     # Before anything is published, an article is seen only by those who may edit it.
     writer_ids = institutions_with(user, WRITE_KNOWLEDGE) & staff_ids
     staff_links = _linked_to(*_scoped(user, STAFF_WRITER_ROLES))
-    authored = ArticleRevision.objects.filter(author=user).values("article_id")
     own = leaf(Q(owner=user), [f"owner:{user.pk}"]) | leaf(
-        Q(pk__in=authored), [f"author:{user.pk}"]
+        lambda: Q(pk__in=ArticleRevision.objects.filter(author=user).values("article_id")),
+        [f"author:{user.pk}"],
     )
     editors = (
         own
