@@ -47,5 +47,10 @@ def test_new_ticket_suggests_articles_while_typing(
     page.locator("#id_subject").press_sequentially("printeris neizdruka", delay=30)
     page.wait_for_selector("#suggest-panel .suggestions a")
     assert "Printeris neizdrukā rēķinus" in page.inner_text("#suggest-panel")
+    # Typing in the description alone triggers the panel too.
+    page.goto(f"{base}/tickets/new/?kind=incident")
+    page.locator("#id_description").press_sequentially("printeris neizdruka", delay=30)
+    page.wait_for_selector("#suggest-panel .suggestions a")
+    assert "Printeris neizdrukā rēķinus" in page.inner_text("#suggest-panel")
     assert errors == []
     context.close()
