@@ -8,4 +8,10 @@ class PortalConfig(AppConfig):
     verbose_name = _("Self-service portal")
 
     def ready(self) -> None:
+        from zina.tickets.notifications import register_reporter_link
+
         from . import permissions  # noqa: F401  (registration)
+        from .operations import tracking_url
+
+        # Reporters without an account follow their request on the private tracking page.
+        register_reporter_link(tracking_url)

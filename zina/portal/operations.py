@@ -15,11 +15,8 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from zina.accounts.models import Institution
@@ -72,6 +69,12 @@ def tracking_token(ticket: Ticket) -> str:
 
 def tracking_path(ticket: Ticket) -> str:
     return reverse("portal:track", args=[tracking_token(ticket)])
+
+
+def tracking_url(ticket: Ticket) -> str:
+    """The full private tracking link, for the tickets app's mails to reporters without an
+    account."""
+    return notifications.base_url() + tracking_path(ticket)
 
 
 def ticket_for_token(token: str) -> Ticket | None:
@@ -174,8 +177,8 @@ def _submission_target(submission: Submission) -> tuple[Institution, Service | N
 @transaction.atomic
 def submit_request(*, actor: Any, submission: Submission, address: str | None = None) -> Ticket:
     """Open a portal ticket for a visitor (``actor`` None or the logged-in recipient),
-    rate-limited per address. The tickets app mails its usual “we received your request”;
-    the portal mails the reporter the private tracking link after commit."""
+    rate-limited per address. The tickets app mails “we received your request” with the
+    private tracking link (``tracking_url``, registered in apps.py) after commit."""
     _refuse_if_limited(address, "submit", SUBMISSIONS_PER_HOUR)
     institution, service = _submission_target(submission)
     user = actor if getattr(actor, "is_authenticated", False) else None
@@ -208,7 +211,6 @@ def submit_request(*, actor: Any, submission: Submission, address: str | None = 
         institution=institution,
         after={"kind": ticket.kind, "service": service.pk if service else None},
     )
-    _mail_tracking_link(ticket, language)
     return ticket
 
 
@@ -220,36 +222,6 @@ def _reporter_address(ticket: Ticket) -> str:
     if ticket.reporter_id and ticket.reporter and ticket.reporter.email:
         return str(ticket.reporter.email)
     return str(ticket.reporter_email or "")
-
-
-def _mail_tracking_link(ticket: Ticket, language: str) -> None:
-    """After commit: the reporter's reference and private tracking link, in their language.
-    (The tickets app's own confirmation links to the staff page, which a visitor cannot open.)"""
-    to = _reporter_address(ticket)
-    if not to:
-        return
-    url = notifications.base_url() + tracking_path(ticket)
-
-    def send() -> None:
-        with translation.override(language):
-            context = {"ticket": ticket, "url": url}
-            subject = render_to_string("portal/email/tracking_subject.txt", context)
-            body = render_to_string("portal/email/tracking.txt", context)
-        message = EmailMessage(
-            subject=f"[{ticket.reference}] {' '.join(subject.split())}"[:250],
-            body=body,
-            to=[to],
-            headers={
-                "In-Reply-To": notifications.thread_id(ticket),
-                "References": notifications.thread_id(ticket),
-            },
-        )
-        try:
-            message.send()
-        except Exception:  # mail must not undo the committed request; it is logged
-            log.exception("could not send the tracking link for ticket %s", ticket.pk)
-
-    transaction.on_commit(send)
 
 
 def reply_by_tracking_link(*, ticket: Ticket, body: str, address: str | None = None) -> TicketEntry:

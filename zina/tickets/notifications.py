@@ -6,7 +6,7 @@ thread back onto the ticket (mail intake reads them)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from email.utils import make_msgid
@@ -102,23 +102,47 @@ def _staff(ticket: Any) -> list[tuple[str, str]]:
     return []
 
 
-def opened(ticket: Any) -> None:
-    if ticket.channel in ("staff", "monitoring") and not ticket.reporter_email:
-        return
-    _send("opened", [_reporter_address(ticket)], _reporter_language(ticket), {"ticket": ticket})
+# Where a reporter without an account follows their ticket (the portal registers its private
+# tracking page); reporters with an account follow it on the ticket page itself.
+_reporter_links: list[Callable[[Any], str]] = []
 
 
-def replied(ticket: Any, entry: Any) -> None:
+def register_reporter_link(link: Callable[[Any], str]) -> None:
+    if link not in _reporter_links:
+        _reporter_links.append(link)
+
+
+def reporter_url(ticket: Any) -> str:
+    if ticket.reporter_id and ticket.reporter.is_active:
+        return base_url() + ticket.get_absolute_url()
+    for link in _reporter_links:
+        url = link(ticket)
+        if url:
+            return url
+    return ""
+
+
+def _to_reporter(template: str, ticket: Any, **context: Any) -> None:
     _send(
-        "reply",
+        template,
         [_reporter_address(ticket)],
         _reporter_language(ticket),
-        {"ticket": ticket, "entry": entry},
+        {"ticket": ticket, "reporter_url": reporter_url(ticket), **context},
     )
 
 
+def opened(ticket: Any) -> None:
+    if ticket.channel in ("staff", "monitoring") and not ticket.reporter_email:
+        return
+    _to_reporter("opened", ticket)
+
+
+def replied(ticket: Any, entry: Any) -> None:
+    _to_reporter("reply", ticket, entry=entry)
+
+
 def resolved(ticket: Any) -> None:
-    _send("resolved", [_reporter_address(ticket)], _reporter_language(ticket), {"ticket": ticket})
+    _to_reporter("resolved", ticket)
 
 
 def assigned(ticket: Any) -> None:

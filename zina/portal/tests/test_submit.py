@@ -70,8 +70,8 @@ def test_submission_opens_a_portal_ticket_and_mails_the_tracking_link(
     assert response.status_code == 302
     assert response["Location"] == ops.tracking_path(ticket)
     assert AuditEvent.objects.filter(verb="portal.submitted").exists()
-    # The tickets app's own confirmation, and the portal's with the tracking link.
-    assert len(mail.outbox) == 2
+    # One confirmation, carrying the private tracking link.
+    assert len(mail.outbox) == 1
     tracking = [m for m in mail.outbox if "/portal/requests/" in m.body]
     assert len(tracking) == 1
     assert ticket.reference in tracking[0].subject
@@ -280,8 +280,8 @@ def test_tracking_mail_in_english(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("portal:submit", args=["question"]), form_data(public_service))
     tracking = next(m for m in mail.outbox if "/portal/requests/" in m.body)
-    assert "Follow your request" in tracking.subject
-    assert "private page" in tracking.body
+    assert "We received your request" in tracking.subject
+    assert "Follow your request and answer us here" in tracking.body
     html = client.get(tracking_url(tracking)).content.decode()
     assert "Conversation" in html
 
