@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -139,6 +140,7 @@ def test_status_page_lists_public_services_and_advertises_feeds(
 def test_event_page_shows_public_words_only(
     client: Client, graph: dict[str, Any], incident: Callable[..., Ticket], staff: User
 ) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the English wording is asserted
     ticket = incident(
         service=graph["a"], subject="E-pakalpojums nedarbojas", description="Kļūda pieslēdzoties."
     )
@@ -161,6 +163,7 @@ def test_event_page_shows_public_words_only(
 def test_citizen_reported_interruption_keeps_its_words_private(
     client: Client, graph: dict[str, Any], incident: Callable[..., Ticket], staff: User
 ) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the English wording is asserted
     ticket = incident(
         service=graph["a"],
         subject="Jānis Bērziņš 010101-12345 nevar pieteikties",
@@ -194,6 +197,7 @@ def test_event_page_404_for_tickets_that_are_not_status_events(
 def test_cause_is_the_public_known_error_article_only(
     client: Client, graph: dict[str, Any], incident: Callable[..., Ticket], staff: User
 ) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the English wording is asserted
     ticket = incident(service=graph["a"])
     problem = ops.open_ticket(
         actor=staff,
