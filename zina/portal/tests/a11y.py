@@ -102,10 +102,16 @@ TAG_FOCUSABLE_JS = """() => {
   const sel = 'a[href], area[href], button, input:not([type=hidden]), select, textarea, '
             + 'summary, iframe, [tabindex], [contenteditable=""], [contenteditable=true]';
   const out = [];
+  const groups = new Map();  // a radio group is one Tab stop; arrow keys move inside it
   document.querySelectorAll(sel).forEach((el) => {
     if (el.disabled || el.tabIndex < 0 || el.closest('[inert], [hidden]')) return;
     const s = getComputedStyle(el);
     if (s.visibility === 'hidden' || s.display === 'none' || !el.getClientRects().length) return;
+    if (el.type === 'radio' && el.name) {
+      const key = (el.form ? 'f' + [...document.forms].indexOf(el.form) : 'doc') + ':' + el.name;
+      if (groups.has(key)) { el.setAttribute('data-kbd', groups.get(key)); return; }
+      groups.set(key, String(out.length));
+    }
     el.setAttribute('data-kbd', String(out.length));
     out.push(describe(el));
   });

@@ -23,8 +23,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def lv(text: Any) -> str:
+    """``text`` (a message id or a lazy translation) as the Latvian page shows it."""
     with translation.override("lv"):
-        return str(text)
+        return translation.gettext(text) if isinstance(text, str) else str(text)
 
 
 def test_status_page_follows_an_interruption_from_report_to_resolution(
