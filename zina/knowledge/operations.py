@@ -12,7 +12,6 @@ import hashlib
 import hmac
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from zina.accounts.models import Institution, User
 from zina.catalog.models import Resource, Service
 from zina.core.audit import record, snapshot
+from zina.core.files import checked_upload
 from zina.core.permissions import can, require
 
 from .choices import (
@@ -693,47 +693,12 @@ def unrelate_articles(*, actor: User, relation: ArticleRelation) -> None:
 
 # --- Attachments -------------------------------------------------------------------------------
 
-# Extension → (content type, accepted leading bytes; empty means "UTF-8 text").
-ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
-    "pdf": ("application/pdf", (b"%PDF-",)),
-    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    "gif": ("image/gif", (b"GIF87a", b"GIF89a")),
-    "txt": ("text/plain; charset=utf-8", ()),
-    "csv": ("text/csv; charset=utf-8", ()),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             (b"PK\x03\x04",)),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
-    "odt": ("application/vnd.oasis.opendocument.text", (b"PK\x03\x04",)),
-    "ods": ("application/vnd.oasis.opendocument.spreadsheet", (b"PK\x03\x04",)),
-}  # fmt: skip
-
 
 @transaction.atomic
 def add_attachment(*, actor: User, article: Article, upload: Any) -> ArticleAttachment:
     """Attach a file: allowed types only (checked by content, not just the name), size-limited."""
     require(actor, "edit", article)
-    name = Path(str(upload.name)).name[:200]
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in ATTACHMENT_TYPES:
-        raise ValidationError(
-            {"upload": _("Allowed file types: %s.") % ", ".join(sorted(ATTACHMENT_TYPES))}
-        )
-    limit = django_settings.ATTACHMENT_MAX_BYTES
-    if upload.size > limit:
-        raise ValidationError({"upload": _("The file is larger than %d MB.") % (limit // 2**20)})
-    content_type, magic = ATTACHMENT_TYPES[extension]
-    head = upload.read(2048)
-    upload.seek(0)
-    if magic and not head.startswith(magic):
-        raise ValidationError({"upload": _("The file's content does not match its type.")})
-    if not magic:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            if exc.start < len(head) - 4:  # a multi-byte character cut at the end is fine
-                raise ValidationError({"upload": _("Text files must be UTF-8.")}) from None
+    name, content_type = checked_upload(upload)
     attachment = ArticleAttachment(
         article=article, name=name, content_type=content_type, size=upload.size, uploaded_by=actor
     )

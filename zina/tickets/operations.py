@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from zina.accounts.models import Institution, User
 from zina.catalog.models import Resource, Service
 from zina.core.audit import record, snapshot
+from zina.core.files import checked_upload
 from zina.core.permissions import can, require
 
 from . import notifications, sla, workflow
@@ -1018,25 +1018,10 @@ def attach_file(
     """Attach a file to the ticket (a screenshot, a document, a log): the knowledge base's
     allowed types, checked by content, within ATTACHMENT_MAX_BYTES. Staff may mark it
     internal (hidden from the reporter); the reporter may attach to their own ticket."""
-    from zina.knowledge.operations import ATTACHMENT_TYPES
-
     require(actor, "comment", ticket)
     if internal:
         require(actor, "work", ticket)
-    name = Path(str(upload.name)).name.replace("\x00", "")[-200:] or "file"
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in ATTACHMENT_TYPES:
-        raise ValidationError(
-            {"upload": _("Allowed file types: %s.") % ", ".join(sorted(ATTACHMENT_TYPES))}
-        )
-    limit = settings.ATTACHMENT_MAX_BYTES
-    if upload.size > limit:
-        raise ValidationError({"upload": _("The file is larger than %d MB.") % (limit // 2**20)})
-    content_type, magic = ATTACHMENT_TYPES[extension]
-    head = upload.read(2048)
-    upload.seek(0)
-    if magic and not head.startswith(magic):
-        raise ValidationError({"upload": _("The file's content does not match its type.")})
+    name, content_type = checked_upload(upload)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)

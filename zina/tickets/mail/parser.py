@@ -201,20 +201,9 @@ def accepted_type(name: str, data: bytes) -> str:
     """The content type of an attachment Zina keeps, or "" for one it does not: the same
     types as uploads on the web (the knowledge base's list), checked by content, not by
     what the sender declared."""
-    from zina.knowledge.operations import ATTACHMENT_TYPES
+    from zina.core.files import content_type, refusal
 
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in ATTACHMENT_TYPES:
-        return ""
-    content_type, magic = ATTACHMENT_TYPES[extension]
-    if magic and not data.startswith(magic):
-        return ""
-    if not magic:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return ""
-    return content_type
+    return "" if refusal(name, data) else content_type(name)
 
 
 def _content_type(part: Message) -> str:
