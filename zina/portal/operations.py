@@ -8,7 +8,6 @@ reply_as_reporter; the tracking-link helpers tracking_token / ticket_for_token.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +31,6 @@ from zina.tickets.models import Ticket, TicketEntry
 
 from . import spam
 from .models import Deflection
-
-log = logging.getLogger(__name__)
 
 # --- Public knowledge and submitting ----------------------------------------------------------
 
@@ -216,12 +213,6 @@ def submit_request(*, actor: Any, submission: Submission, address: str | None = 
 
 def _is_staff_of(user: Any, institution: Institution) -> bool:
     return bool(can(user, "open_ticket", institution))
-
-
-def _reporter_address(ticket: Ticket) -> str:
-    if ticket.reporter_id and ticket.reporter and ticket.reporter.email:
-        return str(ticket.reporter.email)
-    return str(ticket.reporter_email or "")
 
 
 def reply_by_tracking_link(*, ticket: Ticket, body: str, address: str | None = None) -> TicketEntry:
