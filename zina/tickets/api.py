@@ -23,7 +23,6 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import (
     Case,
-    DateTimeField,
     Exists,
     F,
     OuterRef,
@@ -32,7 +31,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -51,7 +49,6 @@ from zina.search.queries import ranked_ids
 from . import operations as ops
 from . import sla, workflow
 from .choices import (
-    FINISHED_STATES,
     OPEN_STATES,
     Channel,
     EntryKind,
@@ -61,6 +58,7 @@ from .choices import (
     WaitingOn,
 )
 from .models import Team, Ticket, TicketEntry, TicketLink
+from .queries import with_breached
 
 router = Router(tags=["tickets"])
 
@@ -629,45 +627,6 @@ def _conflict(current: int) -> dict[str, Any]:
     }
 
 
-def _breached(now: datetime) -> Q:
-    """Tickets with a breached SLA clock, by the rule of :func:`sla.clocks`: done after it was
-    due, or not done and due before now (before the pause began while waiting on the
-    recipient; a cancelled or closed ticket is done when it was closed)."""
-
-    def late(done: str, due: str) -> Q:
-        return Q(**{f"{done}__isnull": False, f"{done}__gt": F(due)}) | Q(
-            **{f"{done}__isnull": True}
-        ) & (
-            Q(api_ended__isnull=False, api_ended__gt=F(due))
-            | Q(api_ended__isnull=True, api_reference__gt=F(due))
-        )
-
-    return Q(kind__in=sla.CLOCKED, response_due__isnull=False, resolution_due__isnull=False) & (
-        late("responded_at", "response_due") | late("resolved_at", "resolution_due")
-    )
-
-
-def _with_clock_times(qs: QuerySet[Ticket], now: datetime) -> QuerySet[Ticket]:
-    ended = [s for s in FINISHED_STATES if s != State.RESOLVED]
-    return qs.alias(
-        api_reference=Case(
-            When(
-                state=State.WAITING,
-                waiting_on=WaitingOn.RECIPIENT,
-                waiting_since__isnull=False,
-                then=F("waiting_since"),
-            ),
-            default=Value(now),
-            output_field=DateTimeField(),
-        ),
-        api_ended=Case(
-            When(state__in=ended, then=Coalesce("closed_at", "updated_at")),
-            default=None,
-            output_field=DateTimeField(),
-        ),
-    )
-
-
 ORDERS: dict[str, list[Any]] = {
     "-created": ["-created_at", "-id"],
     "created": ["created_at", "id"],
@@ -730,8 +689,7 @@ def list_tickets(
         qs = qs.filter(institution__code=institution)
     if breached is not None:
         now = timezone.now()
-        qs = _with_clock_times(qs, now)
-        qs = qs.filter(_breached(now)) if breached else qs.exclude(_breached(now))
+        qs = with_breached(qs, now, breached)
     if q and q.strip():
         ids = ranked_ids(user, q, "ticket")
         qs = qs.filter(pk__in=ids)

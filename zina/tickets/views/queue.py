@@ -28,9 +28,10 @@ from zina.search.queries import ranked_ids
 
 from .. import operations as ops
 from .. import workflow
-from ..choices import OPEN_STATES, Kind, Level, State, WaitingOn
+from ..choices import OPEN_STATES, Kind, Level, State
 from ..forms import BulkForm
 from ..models import SlaEvent, Ticket
+from ..queries import with_breached
 from .common import error_messages, people_of, teams_of
 
 FILTERS = (
@@ -77,21 +78,9 @@ def saved_views(user: Any) -> list[tuple[Any, str]]:
     return views
 
 
-def _breached(now: Any) -> Q:
-    # A clock paused (waiting on the recipient) before its due time is not breached.
-    paused = Q(state=State.WAITING, waiting_on=WaitingOn.RECIPIENT)
-    return (
-        Q(response_due__lt=now, responded_at__isnull=True)
-        & ~(paused & Q(waiting_since__lt=F("response_due")))
-    ) | (
-        Q(resolution_due__lt=now, resolved_at__isnull=True)
-        & ~(paused & Q(waiting_since__lt=F("resolution_due")))
-    )
-
-
 def filtered(user: Any, f: dict[str, str]) -> QuerySet[Ticket]:
     """The tickets the user sees, narrowed by the filters (unknown values match nothing)."""
-    qs = Ticket.objects.visible_to(user)
+    qs: QuerySet[Ticket] = Ticket.objects.visible_to(user)
     now = timezone.now()
     if f["q"]:
         qs = qs.filter(pk__in=ranked_ids(user, f["q"], "ticket"))
@@ -119,18 +108,14 @@ def filtered(user: Any, f: dict[str, str]) -> QuerySet[Ticket]:
         if f[name]:
             qs = qs.filter(**{f"{name}_id": int(f[name])}) if f[name].isdigit() else qs.none()
     if f["sla"] == "breached":
-        qs = qs.filter(state__in=OPEN_STATES).filter(_breached(now))
+        qs = with_breached(qs.filter(state__in=OPEN_STATES), now)
     elif f["sla"] == "at_risk":
         soon = now + AT_RISK_WITHIN
         warned = SlaEvent.objects.filter(ticket=OuterRef("pk"), event=SlaEvent.WARNING)
-        qs = (
-            qs.filter(state__in=OPEN_STATES)
-            .exclude(_breached(now))
-            .filter(
-                Exists(warned)
-                | Q(response_due__lte=soon, responded_at__isnull=True)
-                | Q(resolution_due__lte=soon, resolved_at__isnull=True)
-            )
+        qs = with_breached(qs.filter(state__in=OPEN_STATES), now, breached=False).filter(
+            Exists(warned)
+            | Q(response_due__lte=soon, responded_at__isnull=True)
+            | Q(resolution_due__lte=soon, resolved_at__isnull=True)
         )
     return qs.order_by(*SORTS.get(f["sort"], SORTS["due"])).distinct()
 
