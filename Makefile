@@ -53,7 +53,7 @@ test-postgres: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy zina/core zina/accounts zina/catalog zina/knowledge zina/search zina/tickets zina/api.py
+	$(BIN)/mypy zina/core zina/accounts zina/catalog zina/knowledge zina/search zina/tickets zina/portal zina/reports zina/api.py
 	$(BIN)/python scripts/check-messages.py
 
 makemessages: setup

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "zina.search",
     "zina.tickets",
     "zina.portal",
+    "zina.reports",
 ]
 
 MIDDLEWARE = [
