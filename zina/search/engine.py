@@ -28,7 +28,7 @@ from .registry import WEIGHTS, IndexDoc
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "3"  # bump when the schema or the analyzer changes: indexes rebuild
+SCHEMA_VERSION = "4"  # bump when the schema or the analyzer changes: indexes rebuild
 TEXT_FIELDS = tuple(WEIGHTS)
 KEYWORD_FACETS = ("kind", "type", "state", "audience")
 NUMBER_FACETS = ("institution", "services")
@@ -45,7 +45,8 @@ def _schema() -> tantivy.Schema:
     for name in NUMBER_FACETS:
         b.add_unsigned_field(name, indexed=True, fast=True)
     b.add_integer_field("ts", indexed=True, fast=True)
-    b.add_text_field("acl", tokenizer_name="raw", index_option="basic")
+    # Stored too: the probe (see ``_probe``) checks a candidate's tokens against the rule.
+    b.add_text_field("acl", stored=True, tokenizer_name="raw", index_option="basic")
     # Text arrives analysed by our analyzer as space-separated terms; Tantivy only splits on
     # spaces. (Measured: building PreTokenizedString objects in Python cost more than the
     # rest of indexing; snippets re-analyse the permission-checked text for offsets anyway.)
@@ -122,6 +123,8 @@ class TantivyEngine:
         self._index: tantivy.Index | None = None
         self._seen: tuple[Any, Any] = (None, None)
         self.damaged = False
+        # The share of documents each permission rule admitted in its last probe.
+        self._shares: dict[Any, float] = {}
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -415,8 +418,12 @@ class TantivyEngine:
             raise IndexUnavailable(str(exc)) from exc
 
     def _search(self, query: Query) -> Result:
-        compiled = self.compile(query)
         searcher = self.index.searcher()
+        if self._worth_probing(query):
+            probed = self._probe(searcher, query)
+            if probed is not None:
+                return self._result(searcher, query, probed, None)
+        compiled = self.compile(query)
         if query.newest_first or not query.has_text:
             found = searcher.search(
                 compiled,
@@ -429,12 +436,15 @@ class TantivyEngine:
             found = searcher.search(
                 compiled, limit=query.limit, offset=query.offset, count=query.count
             )
+        return self._result(searcher, query, found, compiled)
+
+    def _result(self, searcher: Any, query: Query, found: Any, compiled: Any) -> Result:
         addresses = [address for _, address in found.hits]
         hits = []
         if addresses:
             pks = searcher.fast_field_values("pk", addresses)
-            for (score, address), pk in zip(found.hits, pks, strict=True):
-                stored = searcher.doc(address)
+            docs = getattr(found, "stored", None) or [searcher.doc(a) for a in addresses]
+            for (score, _), pk, stored in zip(found.hits, pks, docs, strict=True):
                 hits.append(
                     Hit(
                         kind=str(stored.get_first("kind")),
@@ -448,6 +458,83 @@ class TantivyEngine:
         if query.facets:
             result.facets = self._facets(searcher, compiled, query.date_bounds)
         return result
+
+    # -- top hits under a broad filter -----------------------------------------------------
+    #
+    # A filter clause makes Tantivy visit every document the words match (an intersection
+    # cannot skip blocks), while the words alone are a flat OR that block-max WAND answers
+    # from a few blocks. When the filter lets most documents through (staff reading their
+    # institution's records), the best few times as many hits without the filter, kept when
+    # their stored access tokens pass the rule, give the same page much faster: the best
+    # admitted documents among the best N are the best admitted documents overall. When too
+    # few of them pass, the filtered query runs as before. The share of documents a rule
+    # admitted last time sizes the next probe (or rules it out).
+
+    def _worth_probing(self, query: Query) -> bool:
+        return (
+            query.has_text
+            and not query.count
+            and not query.facets
+            and not query.newest_first
+            and query.since_ts is None
+            and set(query.filters) <= PROBE_FILTERS
+            and not (isinstance(query.rule, Everything) and not any(query.filters.values()))
+        )
+
+    def _share(self, searcher: Any, rule: Rule, total: int) -> float:
+        """At most what share of the index ``rule`` (simplified) admits, from term counts."""
+        if isinstance(rule, Everything):
+            return 1.0
+        if isinstance(rule, Leaf):
+            return min(1.0, sum(searcher.doc_freq("acl", t) for t in rule.tokens) / total)
+        if isinstance(rule, All):
+            return min(self._share(searcher, p, total) for p in rule.parts)
+        if isinstance(rule, AnyOf):
+            return min(1.0, sum(self._share(searcher, p, total) for p in rule.parts))
+        return 1.0  # a negation: no cheap bound
+
+    def _probe(self, searcher: Any, query: Query) -> Any:
+        rule = simplified(query.rule)
+        filters = {
+            name: {str(v) for v in values} for name, values in query.filters.items() if values
+        }
+        key = (_rule_key(rule), tuple(sorted((n, tuple(sorted(v))) for n, v in filters.items())))
+        share = self._shares.get(key)
+        if share is None:
+            share = self._share(searcher, rule, max(int(searcher.num_docs), 1))
+        need = query.offset + query.limit
+        want = max(PROBE_MIN_HITS, int(need / max(share, 1e-6) * 1.5))
+        if want > PROBE_MAX_HITS:
+            return None
+        text = self._text(query)
+        seen: list[tuple[float, Any, Any]] = []
+        kept: list[tuple[float, Any, Any]] = []
+        while True:
+            found = searcher.search(text, limit=want, count=False)
+            for score, address in found.hits[len(seen) :]:
+                stored = searcher.doc(address)
+                seen.append((score, address, stored))
+                if rule.matches(frozenset(stored.get_all("acl"))) and all(
+                    str(stored.get_first(name)) in values for name, values in filters.items()
+                ):
+                    kept.append((score, address, stored))
+            exhausted = len(found.hits) < want
+            if len(seen) >= PROBE_MIN_HITS:
+                self._remember(key, max(len(kept), 1) / len(seen))
+            if len(kept) >= need or exhausted:
+                page = kept[query.offset : need]
+                return _Found([(s, a) for s, a, _ in page], [d for _, _, d in page])
+            # Too few passed: once more with as many candidates as the share seen implies.
+            share = max(len(kept), 1) / len(seen)
+            more = int(need / share * 1.5)
+            if more > PROBE_MAX_HITS or more <= want:
+                return None
+            want = more
+
+    def _remember(self, key: Any, share: float) -> None:
+        if len(self._shares) >= 4096:
+            self._shares.clear()
+        self._shares[key] = share
 
     def _facets(
         self, searcher: Any, compiled: Any, date_bounds: dict[str, int]
@@ -522,6 +609,21 @@ class TantivyEngine:
 
 
 _NOTHING = Leaf(Q_NOTHING, frozenset())
+# A probe asks for half as many hits again as the rule's share implies, at least the first
+# bound; a probe that would need more than the second runs the filtered query instead.
+PROBE_MIN_HITS = 50
+PROBE_MAX_HITS = 160
+# Filters a probe checks on the stored document (the rest: the filtered query).
+PROBE_FILTERS = {"kind", "type", "state", "audience"}
+
+
+@dataclass
+class _Found:
+    """Probed hits in the shape of Tantivy's search result, with their stored documents."""
+
+    hits: list[tuple[float, Any]]
+    stored: list[Any]
+    count: int | None = None
 
 
 def simplified(rule: Rule) -> Rule:
@@ -569,6 +671,17 @@ def simplified(rule: Rule) -> Rule:
             return _NOTHING
         return others[0] if len(others) == 1 else AnyOf(tuple(others))
     return rule
+
+
+def _rule_key(rule: Rule) -> Any:
+    """A hashable form of a rule's index reading (its tokens and shape)."""
+    if isinstance(rule, Leaf):
+        return tuple(sorted(rule.tokens))
+    if isinstance(rule, All | AnyOf):
+        return (type(rule).__name__, *(_rule_key(p) for p in rule.parts))
+    if isinstance(rule, Not):
+        return ("Not", _rule_key(rule.part))
+    return type(rule).__name__
 
 
 def _negated(rule: Rule) -> Rule | None:

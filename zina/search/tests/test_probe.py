@@ -1,0 +1,121 @@
+"""The engine's probe (the best hits without the filter, then those the filter admits) must
+return exactly the page the filtered query returns, for broad and narrow filters alike."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from zina.core.permissions import NOTHING
+from zina.core.rules import All, AnyOf, Everything, Not, leaf
+from zina.search import engine as engine_module
+from zina.search.engine import Query, TantivyEngine
+from zina.search.queries import parse
+from zina.search.registry import IndexDoc
+
+WORDS = [
+    "pieslēgties",
+    "parole",
+    "epasts",
+    "printeris",
+    "tīkls",
+    "vpn",
+    "serveris",
+    "konts",
+    "kļūda",
+    "atjaunot",
+    "licence",
+    "dators",
+    "tālrunis",
+    "portāls",
+    "deklarācija",
+    "maksājums",
+]
+
+
+def _docs(n: int) -> list[IndexDoc]:
+    rng = random.Random(5)
+    docs = []
+    for pk in range(1, n + 1):
+        kind = "article" if pk % 3 else "ticket"
+        text = " ".join(rng.choices(WORDS, weights=range(len(WORDS), 0, -1), k=12))
+        institution = rng.choice([1, 1, 1, 2, 3])
+        acl = {f"inst:{institution}"}
+        if rng.random() < 0.1:
+            acl.add("public")
+        docs.append(
+            IndexDoc(
+                kind=kind,
+                pk=pk if kind == "article" else pk // 3,  # primary keys repeat across kinds
+                language="lv",
+                title=" ".join(rng.sample(WORDS, 3)),
+                body=text,
+                acl=acl,
+                type=rng.choice(["faq", "solution"]),
+                institution=institution,
+            )
+        )
+    return docs
+
+
+@pytest.fixture(scope="module")
+def eng(tmp_path_factory: pytest.TempPathFactory) -> TantivyEngine:
+    e = TantivyEngine(Path(tmp_path_factory.mktemp("probe")))
+    e.create()
+    e.write(_docs(3000))
+    return e
+
+
+RULES = {
+    "broad": leaf(NOTHING, ["inst:1", "kind:article", "kind:ticket"]),
+    "institution": All((leaf(NOTHING, ["kind:article"]), leaf(NOTHING, ["inst:1"]))),
+    "narrow": leaf(NOTHING, ["public"]),
+    "union": AnyOf((leaf(NOTHING, ["inst:2"]), leaf(NOTHING, ["public"]))),
+    "negated": All((leaf(NOTHING, ["kind:article"]), Not(leaf(NOTHING, ["inst:1"])))),
+}
+
+
+@pytest.mark.parametrize("rule_name", sorted(RULES))
+@pytest.mark.parametrize("text", ["parole", "printeris tīkls", "vpn kļūda dators", "licenc"])
+@pytest.mark.parametrize(("offset", "limit"), [(0, 6), (0, 21), (20, 21), (40, 11)])
+def test_probe_returns_the_filtered_page(
+    eng: TantivyEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    rule_name: str,
+    text: str,
+    offset: int,
+    limit: int,
+) -> None:
+    def run(filters: dict[str, list[str]] | None = None) -> list[tuple[str, int]]:
+        query: Query = parse(text)
+        query.rule, query.count, query.limit, query.offset = RULES[rule_name], False, limit, offset
+        query.filters = filters or {}
+        return [(h.kind, h.pk, round(h.score, 4)) for h in eng.search(query).hits]
+
+    calls: list[bool] = []
+    real = TantivyEngine._probe
+
+    def spy(self: TantivyEngine, searcher: object, query: Query) -> object:
+        out = real(self, searcher, query)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(TantivyEngine, "_probe", spy)
+    probed, probed_filtered = run(), run({"type": ["faq"]})
+    monkeypatch.setattr(engine_module, "PROBE_MAX_HITS", 0)  # never probe
+    assert probed == run()
+    assert probed_filtered == run({"type": ["faq"]})
+    if rule_name == "broad" and offset == 0:
+        assert calls[0], "a broad filter is answered by the probe"
+
+
+def test_no_probe_without_a_filter_or_when_counting(eng: TantivyEngine) -> None:
+    query = parse("parole")
+    query.rule = Everything()
+    assert not eng._worth_probing(query)
+    query.rule, query.count = RULES["broad"], True
+    assert not eng._worth_probing(query)
+    query.count = False
+    assert eng._worth_probing(query)
