@@ -13,6 +13,7 @@ urlpatterns = [
     path("search/", include("zina.search.urls")),
     path("tickets/", include("zina.tickets.urls")),
     path("portal/", include("zina.portal.urls")),
+    path("reports/", include("zina.reports.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -23,23 +23,21 @@ never named (they are not public); only public services are listed.
 
 from __future__ import annotations
 
-import functools
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from zina.catalog.choices import Criticality
-from zina.catalog.graph import affected_services
-from zina.catalog.models import Service
-from zina.core.permissions import RestrictedQuerySet
+from zina.catalog.models import ResourceDependency, Service, ServiceDependency
 from zina.tickets.choices import OPEN_STATES, Channel, EntryKind, Kind, LinkKind, State
 from zina.tickets.models import Ticket, TicketEntry
 
@@ -239,15 +237,48 @@ def _incident_impact(ticket: Ticket, direct: bool) -> str:
 
 
 class _Graph:
-    """Public services behind each resource, each resource walked once per snapshot."""
+    """Services of interest (the public ones on the status page) behind each resource, as
+    :func:`zina.catalog.graph.affected_services` finds them, walked once per snapshot; many
+    resources at once with :meth:`preload` (a query per level of the graph for all of them)."""
 
     def __init__(self, public_ids: set[int]) -> None:
         self.public_ids = public_ids
+        self._known: dict[int, frozenset[int]] = {}
 
-    @functools.cache  # noqa: B019 — one instance per snapshot, dropped with it
     def services_of(self, resource_id: int) -> frozenset[int]:
-        ids = affected_services(resource_id).values_list("pk", flat=True)
-        return frozenset(set(ids) & self.public_ids)
+        if resource_id not in self._known:
+            self.preload([resource_id])
+        return self._known[resource_id]
+
+    def preload(self, resource_ids: Iterable[int]) -> None:
+        todo = set(resource_ids) - set(self._known)
+        if not todo:
+            return
+        dependents: dict[int, set[int]] = defaultdict(set)
+        seen, frontier = set(todo), set(todo)
+        while frontier:
+            edges = ResourceDependency.objects.filter(depends_on_id__in=frontier).values_list(
+                "depends_on_id", "resource_id"
+            )
+            step = set()
+            for depends_on, resource in edges:
+                dependents[depends_on].add(resource)
+                step.add(resource)
+            frontier = step - seen
+            seen |= frontier
+        direct: dict[int, set[int]] = defaultdict(set)
+        for resource, service in ServiceDependency.objects.filter(
+            resource_id__in=seen, service_id__in=self.public_ids
+        ).values_list("resource_id", "service_id"):
+            direct[resource].add(service)
+        for rid in todo:
+            closure, stack = {rid}, [rid]
+            while stack:
+                for d in dependents.get(stack.pop(), ()):
+                    if d not in closure:
+                        closure.add(d)
+                        stack.append(d)
+            self._known[rid] = frozenset().union(*(direct.get(r, ()) for r in closure))
 
 
 def _affected(ticket: Ticket, graph: _Graph) -> dict[int, bool]:
@@ -292,8 +323,11 @@ def _change_event(ticket: Ticket, graph: _Graph, now: datetime) -> Event | None:
     return Event(ticket, PLANNED, impacts, start, end, ongoing=ongoing, upcoming=upcoming)
 
 
-def _candidates(since: datetime | None) -> RestrictedQuerySet:
-    """Tickets that are status events (all of them, or those that touch ``since`` → now)."""
+def _candidates(
+    since: datetime | None, tickets: QuerySet[Ticket] | None = None
+) -> QuerySet[Ticket]:
+    """Tickets that are status events (all of them, or those that touch ``since`` → now),
+    among ``tickets`` (default: every ticket; the reports pass the viewer's own)."""
     incidents = Q(
         kind=Kind.INCIDENT,
         interruption=True,
@@ -316,7 +350,8 @@ def _candidates(since: datetime | None) -> RestrictedQuerySet:
         )
         changes &= Q(planned_end__gt=since)
     return (
-        Ticket.objects.filter(incidents | changes)
+        (Ticket.objects.all() if tickets is None else tickets)
+        .filter(incidents | changes)
         .exclude(state=State.CANCELLED)
         .select_related("resource", "institution")
         .order_by("-id")
@@ -391,26 +426,41 @@ class ServiceStatus:
         return level.availability_target if level is not None else None
 
     def availability(self, now: datetime, days: int = HISTORY_DAYS) -> Availability:
-        start = now - timedelta(days=days)
-        sid = self.service.pk
-        incidents = [e for e in self.history if not e.is_planned]
-        planned = [e for e in self.history if e.is_planned and e.start < now]
-        interrupted = [(e.start, e.end) for e in incidents if e.impacts[sid] == INTERRUPTED]
-        degraded = [(e.start, e.end) for e in incidents if e.impacts[sid] == DEGRADED]
-        maintenance = sum(
-            min(e.ticket.expected_downtime_minutes or 0, e.minutes(now))
-            for e in planned
-            if e.start >= start
+        return service_availability(
+            self.history, self.service.pk, now - timedelta(days=days), now, now, self.target
         )
-        return Availability(
-            days=days,
-            window_minutes=days * 24 * 60,
-            interrupted_minutes=union_minutes(interrupted, start, now),
-            degraded_minutes=union_minutes(degraded, start, now),
-            maintenance_minutes=maintenance,
-            maintenance_windows=sum(1 for e in planned if e.start >= start),
-            target=self.target,
-        )
+
+
+def service_availability(
+    history: Iterable[Event],
+    service_id: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    target: Decimal | None,
+) -> Availability:
+    """One service's availability over [start, end), cut at ``now``, from its events (those
+    of :func:`events_between` that touch it): the status page's 90 days and the reports'
+    periods count alike."""
+    # In UTC: Python subtracts two times of one zone by their wall clocks, and a period in
+    # Riga may contain a clock change.
+    start, until = start.astimezone(UTC), min(end, now).astimezone(UTC)
+    events = [e for e in history if service_id in e.impacts]
+    incidents = [e for e in events if not e.is_planned]
+    planned = [e for e in events if e.is_planned and start <= e.start < until]
+    interrupted = [(e.start, e.end) for e in incidents if e.impacts[service_id] == INTERRUPTED]
+    degraded = [(e.start, e.end) for e in incidents if e.impacts[service_id] == DEGRADED]
+    return Availability(
+        days=(until - start).days if until > start else 0,
+        window_minutes=max(0, int((until - start).total_seconds() // 60)),
+        interrupted_minutes=union_minutes(interrupted, start, until),
+        degraded_minutes=union_minutes(degraded, start, until),
+        maintenance_minutes=sum(
+            min(e.ticket.expected_downtime_minutes or 0, e.minutes(now)) for e in planned
+        ),
+        maintenance_windows=len(planned),
+        target=target,
+    )
 
 
 @dataclass
@@ -459,13 +509,8 @@ def snapshot(now: datetime | None = None, days: int = HISTORY_DAYS) -> Snapshot:
     since = now - timedelta(days=days)
     services = public_services()
     by_id = {s.pk: s for s in services}
-    graph = _Graph(set(by_id))
     events: dict[int, Event] = {}
-    for ticket in _candidates(since):
-        make = _incident_event if ticket.kind == Kind.INCIDENT else _change_event
-        event = make(ticket, graph, now)
-        if event is None or (event.end is not None and event.end <= since):
-            continue
+    for event in events_between(set(by_id), since, None, now):
         event.services = [by_id[sid] for sid in sorted(event.impacts, key=_order(services))]
         events[event.pk] = event
     per_service: dict[int, list[Event]] = {sid: [] for sid in by_id}
@@ -484,6 +529,39 @@ def snapshot(now: datetime | None = None, days: int = HISTORY_DAYS) -> Snapshot:
         current.sort(key=lambda e: (not e.ongoing, -SEVERITY[e.impacts[service.pk]], e.start))
         statuses.append(ServiceStatus(service, state, current, history))
     return Snapshot(now, statuses, events)
+
+
+def events_between(
+    service_ids: set[int],
+    start: datetime,
+    end: datetime | None,
+    now: datetime,
+    tickets: QuerySet[Ticket] | None = None,
+) -> list[Event]:
+    """The status events (interruptions and maintenance windows, newest first) that touch
+    [start, end) (no ``end``: also every scheduled window ahead) and any of ``service_ids``,
+    directly or through the resource graph; ``impacts`` name only those services. Reads
+    ``tickets`` (default: every ticket)."""
+    graph = _Graph(service_ids)
+    candidates = _candidates(start, tickets)
+    # (Unordered: ordered by id, SQLite would walk the kind index to spare the sort.)
+    incidents = candidates.filter(kind=Kind.INCIDENT).order_by()
+    changes = candidates.filter(kind=Kind.CHANGE).order_by()
+    if end is not None:
+        incidents = incidents.filter(interruption_start__lt=end)
+        changes = changes.filter(planned_start__lt=end)
+    # Incidents and changes apart: each kind's conditions can then be read through an index
+    # (one query over their OR reads the whole ticket table); newest first, as one would be.
+    tickets_ = sorted([*incidents, *changes], key=lambda t: -t.pk)
+    graph.preload(t.resource_id for t in tickets_ if t.resource_id)
+    out = []
+    for ticket in tickets_:
+        make = _incident_event if ticket.kind == Kind.INCIDENT else _change_event
+        found = make(ticket, graph, now)
+        if found is None or (found.end is not None and found.end <= start):
+            continue
+        out.append(found)
+    return out
 
 
 def event(pk: int, now: datetime | None = None) -> Event | None:

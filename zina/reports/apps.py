@@ -8,4 +8,4 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self) -> None:
-        from . import dashboards  # noqa: F401  (registration)
+        from . import dashboards, navigation  # noqa: F401  (registration)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 
@@ -52,6 +52,14 @@ class ReportContext:
     scope: Scope
     period: Period
     filters: Filters = field(default_factory=Filters)
+    # Results shared by the metrics of one request (one grouped query feeds several tables).
+    shared: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memo[T](self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per request under ``key``."""
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return cast("T", self.shared[key])
 
     @cached_property
     def tickets(self) -> QuerySet[Ticket]:

@@ -1,0 +1,39 @@
+"""Menu entry of the reports app: shown to whoever has at least one dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from zina.accounts.roles import grants_of
+from zina.core.navigation import NavItem, register_nav
+from zina.core.permissions import is_superuser
+
+from .dashboards import Dashboard, dashboards_for
+
+
+def visible_dashboards(user: Any) -> list[Dashboard]:
+    """:func:`~zina.reports.dashboards.dashboards_for`, remembered on the user object for the
+    request: the menu asks on every page, the reports pages ask again."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached: list[Dashboard] | None = getattr(user, "_zina_report_dashboards", None)
+    if cached is None:
+        # Every dashboard's scope comes from the user's role grants: without one, no scope is
+        # non-empty, and the menu need not compute five scopes to learn that.
+        cached = dashboards_for(user) if is_superuser(user) or grants_of(user) else []
+        user._zina_report_dashboards = cached
+    return cached
+
+
+register_nav(
+    NavItem(
+        "reports",
+        _("Reports"),
+        "reports:index",
+        _("Request volumes, service levels, availability and knowledge, per role."),
+        lambda u: bool(visible_dashboards(u)),
+        order=9,
+    )
+)
