@@ -8,7 +8,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 MO := $(patsubst %.po,%.mo,$(wildcard zina/locale/*/LC_MESSAGES/django.po))
 
-.PHONY: help setup demo serve test test-sqlite test-postgres lint makemessages bench bench-catalog bench-search bench-relevance clean
+.PHONY: help setup demo serve test test-sqlite test-postgres lint makemessages bench bench-catalog bench-search bench-relevance bench-reports clean
 
 help:
 	@echo "make demo   set up and run the demo (SQLite, Latvian demo data) on http://127.0.0.1:$(PORT)"
@@ -59,7 +59,7 @@ lint: setup
 makemessages: setup
 	cd zina && ../$(ZINA) makemessages -l lv --no-obsolete --no-location
 
-BENCHES := catalog search relevance
+BENCHES := catalog search relevance reports
 
 bench: $(addprefix bench-,$(BENCHES))
 
@@ -72,6 +72,11 @@ bench-search: setup
 # DATASET=path (StackFAQ's JSON shape) and DATASET_LANG=en|lv measure another data set.
 bench-relevance: setup
 	$(BIN)/python bench/relevance.py $(if $(DATASET),--dataset $(DATASET)) $(if $(DATASET_LANG),--lang $(DATASET_LANG))
+
+# BENCH_REPORTS_TICKETS=20000 for a quick run; BENCH_REPORTS_DB=sqlite|postgresql|both;
+# BENCH_REPORTS_DIR=<dir> keeps the generated SQLite database and measures it again.
+bench-reports: setup
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf $(VENV) var

@@ -27,7 +27,7 @@ from zina.catalog.models import Resource, Service
 from zina.core.permissions import is_superuser
 from zina.knowledge.models import Article
 from zina.tickets.models import Ticket
-from zina.tickets.permissions import staff_rule
+from zina.tickets.permissions import reader_institutions, staff_rule
 
 
 def _roles_institution_wide(user: Any, roles: set[str]) -> set[int]:
@@ -106,9 +106,15 @@ def knowledge_scope(user: Any) -> Scope:
 
 
 def scoped_tickets(user: Any, scope: Scope) -> QuerySet[Ticket]:
-    """The tickets a dashboard adds up: the viewer's staff view, narrowed to the scope."""
+    """The tickets a dashboard adds up: the viewer's staff view, narrowed to the scope.
+
+    A scope within the institutions whose tickets the viewer reads already implies the staff
+    rule (its tickets belong to, or were received by, those institutions), so the rule is
+    not repeated: the database then plans one range per institution instead of an OR of
+    both (measured by bench/reports.py)."""
     qs = Ticket.objects.all()
-    if not is_superuser(user):
+    within = scope.institutions is not None and scope.institutions <= reader_institutions(user)
+    if not is_superuser(user) and not within:
         qs = qs.filter(staff_rule(user).q())
     return qs.filter(scope.ticket_q())
 

@@ -248,6 +248,36 @@ class Ticket(TimeStampedModel):
             models.Index(fields=["team", "state"]),
             models.Index(fields=["service", "state"]),
             models.Index(fields=["interruption", "state"]),
+            # Reports (zina/reports, measured by bench/reports.py): every figure counts the
+            # tickets whose created/responded/resolved/closed time falls in the period, so
+            # each of those times is indexed. SQLite plans without statistics (Django never
+            # runs ANALYZE) and then takes any equality — on kind, or on the institution of the
+            # viewer's scope — for more selective than a date range, and reads a third of the
+            # table; an index that leads with that equality and ends with the date lets it
+            # read only the period. Names are stable: bench/reports.py drops every "rpt_"
+            # index for its baseline and builds it again.
+            models.Index(fields=["created_at"], name="rpt_tkt_created"),
+            models.Index(fields=["kind", "created_at"], name="rpt_tkt_kind_created"),
+            models.Index(fields=["institution", "created_at"], name="rpt_tkt_inst_created"),
+            models.Index(fields=["received_by", "created_at"], name="rpt_tkt_recv_created"),
+            models.Index(fields=["resolved_at"], name="rpt_tkt_resolved"),
+            models.Index(fields=["kind", "resolved_at"], name="rpt_tkt_kind_resolved"),
+            models.Index(fields=["institution", "resolved_at"], name="rpt_tkt_inst_resolved"),
+            models.Index(fields=["received_by", "resolved_at"], name="rpt_tkt_recv_resolved"),
+            # SLA response figures (the clocked kinds) and the link rate's incidents that were
+            # closed without being marked resolved.
+            models.Index(fields=["kind", "responded_at"], name="rpt_tkt_kind_responded"),
+            models.Index(fields=["kind", "closed_at"], name="rpt_tkt_kind_closed"),
+            # Open tickets of the clocked kinds (past-due counts): state and kind together,
+            # or SQLite reads every ticket of those kinds.
+            models.Index(fields=["state", "kind"], name="rpt_tkt_state_kind"),
+            # Availability and the status page: interruption incidents by start, and changes
+            # with a maintenance window by its end — each branch of the candidates' OR gets
+            # its own index, or SQLite reads every incident and change.
+            models.Index(
+                fields=["kind", "interruption", "interruption_start"], name="rpt_tkt_interruptions"
+            ),
+            models.Index(fields=["kind", "planned_end"], name="rpt_tkt_kind_planned_end"),
         ]
 
     def __str__(self) -> str:
@@ -393,6 +423,10 @@ class SlaEvent(models.Model):
         verbose_name_plural = _("SLA events")
         constraints = [
             models.UniqueConstraint(fields=["ticket", "metric", "event"], name="uniq_sla_event"),
+        ]
+        indexes = [
+            # Reports: the breaches recorded in a period, newest first (sla.breaches).
+            models.Index(fields=["event", "at"], name="rpt_slaevent_event_at"),
         ]
 
     def __str__(self) -> str:
