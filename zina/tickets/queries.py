@@ -30,19 +30,25 @@ def _breached() -> Q:
     )
 
 
+def clock_reference(now: datetime) -> Case:
+    """The time a ticket's SLA clock reads at ``now``: the moment a wait on the recipient
+    began while it lasts (the clock is paused), otherwise ``now`` (as :func:`sla.clocks`)."""
+    return Case(
+        When(
+            state=State.WAITING,
+            waiting_on=WaitingOn.RECIPIENT,
+            waiting_since__isnull=False,
+            then=F("waiting_since"),
+        ),
+        default=Value(now),
+        output_field=DateTimeField(),
+    )
+
+
 def _with_clock_times(qs: QuerySet[Ticket], now: datetime) -> QuerySet[Ticket]:
     ended = [s for s in FINISHED_STATES if s != State.RESOLVED]
     return qs.alias(
-        api_reference=Case(
-            When(
-                state=State.WAITING,
-                waiting_on=WaitingOn.RECIPIENT,
-                waiting_since__isnull=False,
-                then=F("waiting_since"),
-            ),
-            default=Value(now),
-            output_field=DateTimeField(),
-        ),
+        api_reference=clock_reference(now),
         api_ended=Case(
             When(state__in=ended, then=Coalesce("closed_at", "updated_at")),
             default=None,

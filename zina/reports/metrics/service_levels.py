@@ -15,9 +15,7 @@ from typing import Any
 
 from django.db.models import (
     BigIntegerField,
-    Case,
     Count,
-    DateTimeField,
     Exists,
     F,
     Func,
@@ -26,7 +24,6 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -35,8 +32,9 @@ from django.utils.translation import ngettext
 
 from zina.catalog.choices import Priority
 from zina.tickets import sla
-from zina.tickets.choices import OPEN_STATES, EntryKind, Level, SlaMetric, State, WaitingOn
+from zina.tickets.choices import OPEN_STATES, EntryKind, Level, SlaMetric
 from zina.tickets.models import SlaEvent, Ticket, TicketEntry
+from zina.tickets.queries import clock_reference
 
 from ..context import ReportContext, metric
 from ..tables import Cell, Chart, Column, Table, percent
@@ -51,20 +49,8 @@ def clocked(ctx: ReportContext) -> QuerySet[Ticket]:
 
 
 def with_clock_reference(qs: QuerySet[Ticket], now: datetime) -> QuerySet[Ticket]:
-    """Alias ``clock_at``: the time the clock reads now — the moment a wait on the recipient
-    began while it lasts (the clock is paused), otherwise ``now`` (as ``sla.clocks``)."""
-    return qs.alias(
-        clock_at=Case(
-            When(
-                state=State.WAITING,
-                waiting_on=WaitingOn.RECIPIENT,
-                waiting_since__isnull=False,
-                then=F("waiting_since"),
-            ),
-            default=Value(now),
-            output_field=DateTimeField(),
-        )
-    )
+    """Alias ``clock_at``: the time the clock reads now (``tickets.queries.clock_reference``)."""
+    return qs.alias(clock_at=clock_reference(now))
 
 
 def open_past_due(now: datetime, metric_: str | None = None) -> Q:
