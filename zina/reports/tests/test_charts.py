@@ -52,7 +52,8 @@ def table(kind: str = "bar", rows: list[list[object]] | None = None) -> Table:
 
 @pytest.mark.parametrize("kind", ["bar", "stacked", "line"])
 def test_chart_is_a_named_image_with_one_mark_per_value(kind: str) -> None:
-    svg = render_chart(table(kind), "fig1")
+    with translation.override("en"):
+        svg = render_chart(table(kind), "fig1")
     root = parse(svg)
     assert root.get("role") == "img"
     labelled = (root.get("aria-labelledby") or "").split()
