@@ -34,6 +34,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from zina.tickets.choices import PRIORITY_MATRIX  # impact × urgency → priority, as the app
+
 DAY = 86400
 YEARS = 3
 INSTITUTIONS = (  # code, name, share of the work
@@ -67,17 +69,6 @@ CHANNELS = (
     ("monitoring", 0.04),
     ("staff", 0.07),
 )
-PRIORITY_MATRIX = {
-    (1, 1): "P1",
-    (1, 2): "P2",
-    (2, 1): "P2",
-    (1, 3): "P3",
-    (2, 2): "P3",
-    (3, 1): "P3",
-    (2, 3): "P4",
-    (3, 2): "P4",
-    (3, 3): "P4",
-}
 # Working-minute targets per priority (response, resolution); the due times below spread
 # them over wall-clock time roughly as office hours would.
 TARGETS = {"P1": (15, 240), "P2": (60, 960), "P3": (240, 2400), "P4": (480, 4800)}
