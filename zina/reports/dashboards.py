@@ -131,8 +131,14 @@ DASHBOARDS: dict[str, Dashboard] = {
 }
 
 
+def scopes_for(user: Any) -> dict[str, Scope]:
+    """Each dashboard the user has a non-empty scope on, by key, with that scope."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    scopes = {key: d.scope(user) for key, d in DASHBOARDS.items()}
+    return {key: scope for key, scope in scopes.items() if not scope.empty}
+
+
 def dashboards_for(user: Any) -> list[Dashboard]:
     """The dashboards the user has a non-empty scope on."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return [d for d in DASHBOARDS.values() if not d.scope(user).empty]
+    return [DASHBOARDS[key] for key in scopes_for(user)]

@@ -10,21 +10,26 @@ from zina.accounts.roles import grants_of
 from zina.core.navigation import NavItem, register_nav
 from zina.core.permissions import is_superuser
 
-from .dashboards import Dashboard, dashboards_for
+from .dashboards import DASHBOARDS, Dashboard, scopes_for
+from .scope import Scope
 
 
-def visible_dashboards(user: Any) -> list[Dashboard]:
-    """:func:`~zina.reports.dashboards.dashboards_for`, remembered on the user object for the
-    request: the menu asks on every page, the reports pages ask again."""
+def visible_scopes(user: Any) -> dict[str, Scope]:
+    """:func:`~zina.reports.dashboards.scopes_for`, remembered on the user object for the
+    request: the menu asks on every page, the reports pages ask again and use the scope."""
     if not getattr(user, "is_authenticated", False):
-        return []
-    cached: list[Dashboard] | None = getattr(user, "_zina_report_dashboards", None)
+        return {}
+    cached: dict[str, Scope] | None = getattr(user, "_zina_report_scopes", None)
     if cached is None:
         # Every dashboard's scope comes from the user's role grants: without one, no scope is
         # non-empty, and the menu need not compute five scopes to learn that.
-        cached = dashboards_for(user) if is_superuser(user) or grants_of(user) else []
-        user._zina_report_dashboards = cached
+        cached = scopes_for(user) if is_superuser(user) or grants_of(user) else {}
+        user._zina_report_scopes = cached
     return cached
+
+
+def visible_dashboards(user: Any) -> list[Dashboard]:
+    return [DASHBOARDS[key] for key in visible_scopes(user)]
 
 
 register_nav(
@@ -33,7 +38,7 @@ register_nav(
         _("Reports"),
         "reports:index",
         _("Request volumes, service levels, availability and knowledge, per role."),
-        lambda u: bool(visible_dashboards(u)),
+        lambda u: bool(visible_scopes(u)),
         order=9,
     )
 )

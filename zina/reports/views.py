@@ -36,7 +36,7 @@ from .context import Filters, ReportContext, get_metric
 from .dashboards import Dashboard, Section
 from .exports import ExportInfo, Missing, csv_response, xlsx_response
 from .forms import ReportFilterForm
-from .navigation import visible_dashboards
+from .navigation import visible_dashboards, visible_scopes
 from .period import Period
 from .scope import Scope, scoped_services
 from .tables import Action, Table
@@ -225,10 +225,10 @@ def _prepare(request: HttpRequest, key: str) -> Prepared:
     dashboard = registry.DASHBOARDS.get(key)
     if dashboard is None:
         raise Http404
-    allowed = visible_dashboards(request.user)
-    if dashboard not in allowed:
+    scopes = visible_scopes(request.user)
+    if key not in scopes:
         raise PermissionDenied
-    scope = dashboard.scope(request.user)
+    allowed, scope = visible_dashboards(request.user), scopes[key]
     services = _service_choices(request.user, scope)
     form = ReportFilterForm(request.GET, services=services)
     prepared = Prepared(dashboard, allowed, scope, form)
