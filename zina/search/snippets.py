@@ -17,11 +17,20 @@ def _finder(words: set[str], language: str, terms: set[str], prefix: str) -> re.
     """One expression that finds, as whole words (as WORD finds them), those of ``words``
     whose term is one of ``terms`` or that start with ``prefix``; None when none does."""
     cache = term_cache(language)
-    for word in words - cache.keys():
-        cache[word] = term(word, language)
+    for word in words:
+        # (Not ``words - cache.keys()``: that walks the whole cache, up to 500,000 words.)
+        if word not in cache:
+            cache[word] = term(word, language)
     wanted = [w for w in words if cache[w] in terms]
     if prefix:
-        wanted += [w for w in words if fold(w).startswith(prefix) and cache[w] not in terms]
+        # Only words whose first letter folds to the prefix's are folded whole.
+        firsts = {w[0] for w in words}
+        firsts = {c for c in firsts if fold(c)[:1] == prefix[:1]}
+        wanted += [
+            w
+            for w in words
+            if w[0] in firsts and fold(w).startswith(prefix) and cache[w] not in terms
+        ]
     if not wanted:
         return None
     # The longest alternative first, and only where a word ends; where it starts is checked
