@@ -102,7 +102,13 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'zina.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Connections are kept between requests (a PostgreSQL connection costs milliseconds to open;
+# a SQLite one loses its page cache when closed). 0 closes them after every request.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("ZINA_DB_CONN_MAX_AGE", "60"))
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside a writer; IMMEDIATE takes the write lock when a transaction
     # starts, so concurrent writers queue on busy_timeout instead of failing with
@@ -115,6 +121,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA synchronous=NORMAL;"
             "PRAGMA foreign_keys=ON;"
             "PRAGMA busy_timeout=20000;"
+            # Reads through a memory map (no read() call and copy per page) and a larger page
+            # cache: measured on search's hydration of 21 hits from a 1.3 GB database, 6.3 ->
+            # 4.6 ms the first time, 2.0 -> 1.1 ms once cached.
+            "PRAGMA mmap_size=1073741824;"
+            "PRAGMA cache_size=-65536;"
         ),
     }
     # A file (not :memory:) so live-server threads share it; one per process so that
@@ -122,8 +133,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
         DATA_DIR / f"test-{os.getpid()}.sqlite3"
     )
-else:
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Tasks (django.tasks with the database backend) ---------------------------------------
