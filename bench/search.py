@@ -791,7 +791,8 @@ def main() -> None:
         "tickets": TICKETS,
         "ticket_standins": (
             "tickets are internal known_error/solution Article rows of ticket shape "
-            "(subject, description, resolution); no tickets app yet"
+            "(subject, description, resolution), written when there was no tickets app; "
+            "real tickets (kind 'ticket', their own rule) are not generated yet"
         ),
         "revisions": data["counts"]["revisions"],
         "index_docs": index_docs,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,37 +24,59 @@ from tantivy import Query as Q
 from zina.core.permissions import NOTHING as Q_NOTHING
 from zina.core.rules import All, AnyOf, Everything, Leaf, Not, Rule
 
-from .analyzer import folded_words, index_terms
-from .registry import WEIGHTS, IndexDoc
+from .analyzer import LANGUAGES, folded_words, index_terms
+from .registry import WEIGHTS, IndexDoc, doc_types
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "4"  # bump when the schema or the analyzer changes: indexes rebuild
+SCHEMA_VERSION = "5"  # bump when the schema or the analyzer changes: indexes rebuild
 TEXT_FIELDS = tuple(WEIGHTS)
+# Index fields: name -> (boost, the weight classes it holds, each written that many times).
+# Titles keep a field of their own: its short length norm is worth StackFAQ nDCG@10 +0.05
+# over one field with titles repeated (0.885 against 0.836–0.839 with titles written 3–5
+# times). The other classes share one field, the weight as repetition (a word's term
+# frequency carries it): a query word is two term queries per language instead of three,
+# and block-max WAND has fewer scorers to merge.
+FIELDS: dict[str, tuple[float, dict[str, int]]] = {
+    "title": (2.0, {"title": 1}),
+    "text": (1.0, {"summary": 2, "body": 1}),
+}
+PREFIX_MAX = 5  # the longest prefix indexed as a term
+PREFIX_SCORE = 1.5  # what a word starting with the typed prefix adds
+FUZZY_BOOST = 0.8  # a word found only by typo tolerance (its weight is a title word's 0.4)
 KEYWORD_FACETS = ("kind", "type", "state", "audience")
 NUMBER_FACETS = ("institution", "services")
 
 
 def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
-    b.add_text_field("key", stored=True, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("key", tokenizer_name="raw", index_option="basic")
     b.add_text_field("ref", tokenizer_name="raw", index_option="basic")
     b.add_text_field("lang", stored=True, tokenizer_name="raw", index_option="basic")
     for name in KEYWORD_FACETS:
         b.add_text_field(name, stored=True, fast=True, tokenizer_name="raw", index_option="basic")
-    b.add_unsigned_field("pk", stored=True, indexed=True, fast=True)
+    b.add_unsigned_field("pk", indexed=True, fast=True)
     for name in NUMBER_FACETS:
         b.add_unsigned_field(name, indexed=True, fast=True)
     b.add_integer_field("ts", indexed=True, fast=True)
-    # Stored too: the probe (see ``_probe``) checks a candidate's tokens against the rule.
+    # Kind and language as one number (``tag``): a hit's are read without its stored document.
+    b.add_unsigned_field("tag", fast=True)
+    # Stored too: the probe (see ``_probe``) checks a candidate's tokens against the rule,
+    # read from ACL_FIELDS fast fields of two 32-bit token hashes each ("acl0"…), and from the
+    # stored document only when a document has more tokens than they hold ("acln").
     b.add_text_field("acl", stored=True, tokenizer_name="raw", index_option="basic")
+    for i in range(ACL_FIELDS):
+        b.add_unsigned_field(f"acl{i}", fast=True)
+    b.add_unsigned_field("acln", fast=True)
     # Text arrives analysed by our analyzer as space-separated terms; Tantivy only splits on
     # spaces. (Measured: building PreTokenizedString objects in Python cost more than the
     # rest of indexing; snippets re-analyse the permission-checked text for offsets anyway.)
-    for name in TEXT_FIELDS:
+    for name in FIELDS:
         b.add_text_field(name, tokenizer_name="whitespace", index_option="position")
     # Folded, unstemmed words of titles and summaries: prefixes and "did you mean".
     b.add_text_field("words", tokenizer_name="whitespace", index_option="freq")
+    # Their beginnings of 2 to PREFIX_MAX letters: a short typed prefix is one term.
+    b.add_text_field("prefixes", tokenizer_name="whitespace", index_option="basic")
     return b.build()
 
 
@@ -66,6 +89,8 @@ class Query:
     words: list[set[str]] = field(default_factory=list)
     phrases: list[list[list[tuple[int, str]]]] = field(default_factory=list)
     prefix: str = ""
+    # The query's words as typed, folded (typo tolerance compares them with indexed words).
+    typed: list[str] = field(default_factory=list)
     fuzzy: bool = False
     rule: Rule = field(default_factory=Everything)
     filters: dict[str, Sequence[Any]] = field(default_factory=dict)
@@ -204,6 +229,13 @@ class TantivyEngine:
     def prepare(doc: IndexDoc) -> dict[str, Any]:
         """A document's fields as the index stores them, text analysed — plain data, so
         worker processes can prepare documents for the process that writes."""
+        words_ = folded_words(f"{doc.title}\n{doc.summary}")
+        facet_values = {
+            "kind": doc.kind,
+            "type": doc.type or "-",
+            "state": doc.state or "-",
+            "audience": doc.audience or "-",
+        }
         fields: dict[str, Any] = {
             "key": doc.key,
             "ref": doc.ref,
@@ -216,30 +248,52 @@ class TantivyEngine:
             "institution": doc.institution or 0,
             "services": list(doc.services),
             "ts": int(doc.date.timestamp()) if doc.date else 0,
+            "tag": tag(doc.kind, doc.language),
             "acl": [f"kind:{doc.kind}", *doc.acl],
-            "words": folded_words(f"{doc.title}\n{doc.summary}"),
+            "hashes": sorted(
+                {token_hash(t) for t in doc.acl}
+                | {token_hash(f"kind:{doc.kind}")}
+                | {token_hash(f"{n}={v}") for n, v in facet_values.items()}
+            ),
+            "words": words_,
+            "prefixes": " ".join(
+                sorted(
+                    {w[:n] for w in words_.split() for n in range(2, min(len(w), PREFIX_MAX) + 1)}
+                )
+            ),
         }
+        terms = {}
         for name in TEXT_FIELDS:
             text = getattr(doc, name)
-            if text:
-                fields[name] = index_terms(text, doc.language)
+            terms[name] = index_terms(text, doc.language) if text else ""
+        # Separate values: a phrase does not run from one into the next.
+        for field_name, (_, classes) in FIELDS.items():
+            fields[field_name] = [
+                terms[c] for c, times in classes.items() if terms[c] for _ in range(times)
+            ]
         return fields
 
     @staticmethod
     def _document(fields: dict[str, Any]) -> tantivy.Document:
         d = tantivy.Document()
-        for name in ("key", "ref", "lang", "kind", *KEYWORD_FACETS[1:], "words"):
+        for name in ("key", "ref", "lang", "kind", *KEYWORD_FACETS[1:], "words", "prefixes"):
             d.add_text(name, fields[name])
         d.add_unsigned("pk", fields["pk"])
         d.add_unsigned("institution", fields["institution"])
         for service in fields["services"]:
             d.add_unsigned("services", service)
         d.add_integer("ts", fields["ts"])
+        d.add_unsigned("tag", fields["tag"])
         for token in fields["acl"]:
             d.add_text("acl", token)
-        for name in TEXT_FIELDS:
-            if name in fields:
-                d.add_text(name, fields[name])
+        hashes = fields["hashes"]
+        d.add_unsigned("acln", len(hashes))
+        for i in range(ACL_FIELDS):
+            low, high = hashes[2 * i : 2 * i + 1], hashes[2 * i + 1 : 2 * i + 2]
+            d.add_unsigned(f"acl{i}", (low[0] if low else 0) | ((high[0] if high else 0) << 32))
+        for name in FIELDS:
+            for part in fields[name]:
+                d.add_text(name, part)
         return d
 
     def write(
@@ -330,40 +384,49 @@ class TantivyEngine:
         raise TypeError(f"unknown rule {rule!r}")
 
     def _text(self, query: Query) -> Any:
-        # Every term of every word (each field, boosted) is one clause of a flat OR: the
-        # score is the sum of what matches — the same as a disjunction-max per word with a
-        # tie-breaker of 1.0, but a flat union of term queries lets Tantivy skip blocks
-        # (block-max WAND) when nothing else constrains the query. Typo tolerance and the
-        # partly typed last word expand to every matching term of the index, so they look in
-        # one field each — titles, and the folded words of titles and summaries (measured at
-        # 1.1M documents: typo searches 75 -> 47 ms, as-you-type p95 -28 ms, for staff).
-        clauses: list[tuple[Any, Any]] = []
-        for alternatives in query.words:
-            for name, weight in WEIGHTS.items():
-                for term in sorted(alternatives):
-                    clauses.append(
-                        (Occur.Should, Q.boost_query(Q.term_query(self.schema, name, term), weight))
+        # Every term of every word is one clause of a flat OR: the score is the sum of what
+        # matches, and a flat union of term queries lets Tantivy skip blocks (block-max WAND)
+        # when nothing else constrains the query. Typo tolerance and the partly typed last
+        # word expand to every matching word of the index, so they look in the folded words
+        # of titles and summaries only (a smaller vocabulary than all the text's).
+        clauses: list[tuple[Any, Any]] = [
+            (Occur.Should, self._boosted(Q.term_query(self.schema, name, term), boost))
+            for alternatives in query.words
+            for name, (boost, _) in FIELDS.items()
+            for term in sorted(alternatives)
+        ]
+        if query.fuzzy:
+            for word in dict.fromkeys(query.typed):
+                if len(word) >= 4:
+                    fuzzy = Q.fuzzy_term_query(
+                        self.schema, "words", word, distance=1 if len(word) < 8 else 2
                     )
-            if query.fuzzy:
-                for term in sorted(alternatives):
-                    if len(term) >= 4:
-                        fuzzy = Q.fuzzy_term_query(
-                            self.schema, "title", term, distance=1 if len(term) < 8 else 2
-                        )
-                        clauses.append((Occur.Should, Q.boost_query(fuzzy, WEIGHTS["title"] * 0.4)))
+                    clauses.append((Occur.Should, Q.boost_query(fuzzy, FUZZY_BOOST)))
         for phrasings in query.phrases:
             options = [
-                Q.boost_query(Q.phrase_query(self.schema, name, list(phrasing)), weight)
-                if len(phrasing) > 1
-                else Q.boost_query(Q.term_query(self.schema, name, phrasing[0][1]), weight)
+                self._boosted(
+                    Q.phrase_query(self.schema, name, list(phrasing))
+                    if len(phrasing) > 1
+                    else Q.term_query(self.schema, name, phrasing[0][1]),
+                    boost,
+                )
                 for phrasing in phrasings
-                for name, weight in WEIGHTS.items()
+                for name, (boost, _) in FIELDS.items()
             ]
             clauses.append((Occur.Must, Q.boolean_query([(Occur.Should, o) for o in options])))
         if query.prefix:
-            options = [
-                Q.boost_query(Q.phrase_prefix_query(self.schema, "words", [query.prefix]), 1.5)
-            ]
+            # A short prefix is one term of "prefixes"; a longer one expands to the few words
+            # it starts (measured at 1.1M documents: expanding "pa" visited every posting of
+            # every word starting with it). Either way a constant score.
+            if len(query.prefix) <= PREFIX_MAX:
+                starts = Q.const_score_query(
+                    Q.term_query(self.schema, "prefixes", query.prefix), PREFIX_SCORE
+                )
+            else:
+                starts = Q.boost_query(
+                    Q.phrase_prefix_query(self.schema, "words", [query.prefix]), PREFIX_SCORE
+                )
+            options = [starts]
             if query.fuzzy and len(query.prefix) >= 4:
                 options.append(
                     Q.boost_query(
@@ -372,6 +435,10 @@ class TantivyEngine:
                 )
             clauses.append((Occur.Should, Q.disjunction_max_query(options, 0.1)))
         return Q.boolean_query(clauses)
+
+    @staticmethod
+    def _boosted(query: Any, boost: float) -> Any:
+        return query if boost == 1.0 else Q.boost_query(query, boost)
 
     def _filters(self, query: Query) -> Any:
         parts = [(Occur.Must, self._rule(query.rule))]
@@ -444,13 +511,15 @@ class TantivyEngine:
         hits = []
         if addresses:
             pks = searcher.fast_field_values("pk", addresses)
-            docs = getattr(found, "stored", None) or [searcher.doc(a) for a in addresses]
-            for (score, _), pk, stored in zip(found.hits, pks, docs, strict=True):
+            tags = searcher.fast_field_values("tag", addresses)
+            known = _tags()
+            for (score, address), pk, tag_ in zip(found.hits, pks, tags, strict=True):
+                kind, language = known.get(tag_) or _stored_tag(searcher, address)
                 hits.append(
                     Hit(
-                        kind=str(stored.get_first("kind")),
+                        kind=kind,
                         pk=int(pk or 0),
-                        language=str(stored.get_first("lang")),
+                        language=language,
                         score=float(score) if query.has_text else 0.0,
                     )
                 )
@@ -497,7 +566,9 @@ class TantivyEngine:
     def _probe(self, searcher: Any, query: Query) -> Any:
         rule = simplified(query.rule)
         filters = {
-            name: {str(v) for v in values} for name, values in query.filters.items() if values
+            name: {f"{name}={v}" for v in values}
+            for name, values in query.filters.items()
+            if values
         }
         key = (_rule_key(rule), tuple(sorted((n, tuple(sorted(v))) for n, v in filters.items())))
         share = self._shares.get(key)
@@ -508,29 +579,56 @@ class TantivyEngine:
         if want > PROBE_MAX_HITS:
             return None
         text = self._text(query)
-        seen: list[tuple[float, Any, Any]] = []
-        kept: list[tuple[float, Any, Any]] = []
+        wanted = _tokens(rule).union(*filters.values())
+        seen = 0
+        kept: list[tuple[float, Any]] = []
         while True:
             found = searcher.search(text, limit=want, count=False)
-            for score, address in found.hits[len(seen) :]:
-                stored = searcher.doc(address)
-                seen.append((score, address, stored))
-                if rule.matches(frozenset(stored.get_all("acl"))) and all(
-                    str(stored.get_first(name)) in values for name, values in filters.items()
-                ):
-                    kept.append((score, address, stored))
-            exhausted = len(found.hits) < want
-            if len(seen) >= PROBE_MIN_HITS:
-                self._remember(key, max(len(kept), 1) / len(seen))
+            fresh = found.hits[seen:]
+            held = self._held(searcher, [address for _, address in fresh], wanted)
+            for hit, tokens in zip(fresh, held, strict=True):
+                if rule.matches(tokens) and all(tokens & v for v in filters.values()):
+                    kept.append(hit)
+            seen = len(found.hits)
+            exhausted = seen < want
+            if seen >= PROBE_MIN_HITS:
+                self._remember(key, max(len(kept), 1) / seen)
             if len(kept) >= need or exhausted:
-                page = kept[query.offset : need]
-                return _Found([(s, a) for s, a, _ in page], [d for _, _, d in page])
+                return _Found(kept[query.offset : need])
             # Too few passed: once more with as many candidates as the share seen implies.
-            share = max(len(kept), 1) / len(seen)
-            more = int(need / share * 1.5)
+            more = int(need / (max(len(kept), 1) / max(seen, 1)) * 1.5)
             if more > PROBE_MAX_HITS or more <= want:
                 return None
             want = more
+
+    def _held(self, searcher: Any, addresses: list[Any], wanted: set[str]) -> list[frozenset[str]]:
+        """Which of the ``wanted`` tokens (access tokens, and ``name=value`` of the keyword
+        facets) each document holds: from the hashes in its fast fields (30 times cheaper
+        than its stored document, which is read only when it has more tokens than they hold).
+        A hash that collides with a wanted token's can only let a document through to the
+        database check of every hit, or hide it from this page: never show it."""
+        if not addresses:
+            return []
+        by_hash = {token_hash(t): t for t in wanted}
+        counts = searcher.fast_field_values("acln", addresses)
+        columns = [searcher.fast_field_values(f"acl{i}", addresses) for i in range(ACL_FIELDS)]
+        out = []
+        for j, address in enumerate(addresses):
+            if counts[j] is None or counts[j] > 2 * ACL_FIELDS:
+                stored = searcher.doc(address)
+                held = {*stored.get_all("acl")}
+                held |= {f"{n}={stored.get_first(n)}" for n in KEYWORD_FACETS}
+                out.append(frozenset(held & wanted))
+                continue
+            found = set()
+            for column in columns:
+                pair = column[j] or 0
+                for value in (pair & 0xFFFFFFFF, pair >> 32):
+                    token = by_hash.get(value)
+                    if token is not None:
+                        found.add(token)
+            out.append(frozenset(found))
+        return out
 
     def _remember(self, key: Any, share: float) -> None:
         if len(self._shares) >= 4096:
@@ -609,21 +707,44 @@ class TantivyEngine:
             self.index.reload()
 
 
+def tag(kind: str, language: str) -> int:
+    """A document's kind and language as one number (stable across processes)."""
+    return zlib.crc32(f"{kind}:{language}".encode())
+
+
+def _tags() -> dict[int, tuple[str, str]]:
+    known = _TAGS.get("known")
+    if known is None or len(known) != len(doc_types()) * len(LANGUAGES):
+        known = {tag(k, lang): (k, lang) for k in doc_types() for lang in LANGUAGES}
+        _TAGS["known"] = known
+    return known
+
+
+def _stored_tag(searcher: Any, address: Any) -> tuple[str, str]:
+    """Kind and language from the stored document (a kind no longer registered)."""
+    stored = searcher.doc(address)
+    return str(stored.get_first("kind")), str(stored.get_first("lang"))
+
+
+_TAGS: dict[str, dict[int, tuple[str, str]]] = {}
 _NOTHING = Leaf(Q_NOTHING, frozenset())
 # A probe asks for half as many hits again as the rule's share implies, at least the first
 # bound; a probe that would need more than the second runs the filtered query instead.
 PROBE_MIN_HITS = 50
-PROBE_MAX_HITS = 160
-# Filters a probe checks on the stored document (the rest: the filtered query).
-PROBE_FILTERS = {"kind", "type", "state", "audience"}
+# (Measured at 1.1M documents, a level-1 specialist's CPU p50 through the whole path: 160 ->
+# 34 ms, 300 -> 34 ms, 1000 -> 26 ms, 2500 -> 25 ms, but anonymous p95 23 -> 67 ms: a narrow
+# public filter is cheaper to intersect than 2,500 candidates are to check.)
+PROBE_MAX_HITS = 1000
+# Filters a probe checks (keyword facets, held as tokens; the rest: the filtered query).
+PROBE_FILTERS = set(KEYWORD_FACETS)
+ACL_FIELDS = 10
 
 
 @dataclass
 class _Found:
-    """Probed hits in the shape of Tantivy's search result, with their stored documents."""
+    """Probed hits in the shape of Tantivy's search result."""
 
     hits: list[tuple[float, Any]]
-    stored: list[Any]
     count: int | None = None
 
 
@@ -672,6 +793,22 @@ def simplified(rule: Rule) -> Rule:
             return _NOTHING
         return others[0] if len(others) == 1 else AnyOf(tuple(others))
     return rule
+
+
+def token_hash(token: str) -> int:
+    """A token's 32-bit hash as the ``acl*`` fast fields hold it (0 marks an empty half)."""
+    return zlib.crc32(token.encode()) or 1
+
+
+def _tokens(rule: Rule) -> set[str]:
+    """Every token a (simplified) rule reads."""
+    if isinstance(rule, Leaf):
+        return set(rule.tokens)
+    if isinstance(rule, All | AnyOf):
+        return set().union(*(_tokens(p) for p in rule.parts))
+    if isinstance(rule, Not):
+        return _tokens(rule.part)
+    return set()
 
 
 def _rule_key(rule: Rule) -> Any:

@@ -92,6 +92,7 @@ def parse(text: str, *, as_you_type: bool = False) -> Query:
         alternatives = variants(word)
         if alternatives:
             query.words.append(alternatives)
+            query.typed.append(word)
     if as_you_type and typed and rest[-1:].isalnum() and len(typed[-1]) >= 2:
         query.prefix = typed[-1]
     return query

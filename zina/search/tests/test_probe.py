@@ -45,6 +45,8 @@ def _docs(n: int) -> list[IndexDoc]:
         acl = {f"inst:{institution}"}
         if rng.random() < 0.1:
             acl.add("public")
+        if rng.random() < 0.2:  # more tokens than the fast fields hold: the stored document
+            acl |= {f"svc:{k}" for k in range(rng.choice([3, 30]))}
         docs.append(
             IndexDoc(
                 kind=kind,
@@ -74,6 +76,8 @@ RULES = {
     "narrow": leaf(NOTHING, ["public"]),
     "union": AnyOf((leaf(NOTHING, ["inst:2"]), leaf(NOTHING, ["public"]))),
     "negated": All((leaf(NOTHING, ["kind:article"]), Not(leaf(NOTHING, ["inst:1"])))),
+    "linked": AnyOf((leaf(NOTHING, ["svc:2"]), leaf(NOTHING, ["inst:3"]))),
+    "not linked": All((leaf(NOTHING, ["inst:1"]), Not(leaf(NOTHING, ["svc:20"])))),
 }
 
 
@@ -107,8 +111,25 @@ def test_probe_returns_the_filtered_page(
     monkeypatch.setattr(engine_module, "PROBE_MAX_HITS", 0)  # never probe
     assert probed == run()
     assert probed_filtered == run({"type": ["faq"]})
-    if rule_name == "broad" and offset == 0:
+    if rule_name in ("broad", "not linked") and offset == 0:
         assert calls[0], "a broad filter is answered by the probe"
+
+
+def test_tokens_beyond_the_fast_fields_are_read_from_the_stored_document(
+    eng: TantivyEngine,
+) -> None:
+    searcher = eng.index.searcher()
+    found = searcher.search(eng._text(parse("parole printeris")), limit=3000, count=False)
+    addresses = [address for _, address in found.hits]
+    wanted = {"svc:2", "svc:29", "inst:1", "public", "kind:ticket", "type=faq"}
+    held = eng._held(searcher, addresses, wanted)
+    many = 0
+    for address, tokens in zip(addresses, held, strict=True):
+        stored = searcher.doc(address)
+        acl = {*stored.get_all("acl"), f"type={stored.get_first('type')}"}
+        assert tokens == acl & wanted
+        many += len(acl) > 2 * engine_module.ACL_FIELDS
+    assert many, "some documents have more tokens than the fast fields hold"
 
 
 def test_no_probe_without_a_filter_or_when_counting(eng: TantivyEngine) -> None:
