@@ -4,39 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
+
+from zina.core.db import insert_one
 
 from .analyzer import fold, words
 from .models import SearchClick, SearchLog
-
-_LOG_COLUMNS = ("text", "normalized", "surface", "results", "staff", "created_at")
 
 
 def log_search(*, user: Any, text: str, surface: str, results: int) -> int:
     """Record one search as typed: the text, where, how many results, and whether staff
     searched — not who. Returns the log entry's id (result links carry it for clicks)."""
     normalized = " ".join(w for w, _, _ in words(text))[:200]
-    values: list[Any] = [
-        text[:200],
-        normalized or fold(text)[:200],
-        surface[:20],
-        results,
-        bool(getattr(user, "is_authenticated", False)),
-        connection.ops.adapt_datetimefield_value(timezone.now()),
-    ]
     # One plain statement: it runs with every logged search (the ORM's create cost 0.5 ms of
     # CPU, this 0.2).
-    quote = connection.ops.quote_name
-    columns = ", ".join(map(quote, _LOG_COLUMNS))  # (the fields' own names)
-    sql = (
-        f"INSERT INTO {quote(SearchLog._meta.db_table)} ({columns}) "  # noqa: S608 (names)
-        f"VALUES ({', '.join(['%s'] * len(values))}) RETURNING {quote('id')}"
+    return insert_one(
+        SearchLog,
+        {
+            "text": text[:200],
+            "normalized": normalized or fold(text)[:200],
+            "surface": surface[:20],
+            "results": results,
+            "staff": bool(getattr(user, "is_authenticated", False)),
+            "created_at": timezone.now(),
+        },
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        (pk,) = cursor.fetchone()
-    return int(pk)
 
 
 def record_click(*, search: SearchLog, kind: str, object_id: int, rank: int) -> SearchClick:
