@@ -38,8 +38,8 @@ TEXT_FIELDS = tuple(WEIGHTS)
 # frequency carries it): a query word is two term queries per language instead of three,
 # and block-max WAND has fewer scorers to merge.
 FIELDS: dict[str, tuple[float, dict[str, int]]] = {
-    "title": (2.0, {"title": 1}),
-    "text": (1.0, {"summary": 2, "body": 1}),
+    "title": (WEIGHTS["title"], {"title": 1}),
+    "text": (1.0, {name: max(1, round(WEIGHTS[name])) for name in ("summary", "body")}),
 }
 PREFIX_MAX = 5  # the longest prefix indexed as a term
 PREFIX_SCORE = 1.5  # what a word starting with the typed prefix adds
@@ -230,12 +230,6 @@ class TantivyEngine:
         """A document's fields as the index stores them, text analysed — plain data, so
         worker processes can prepare documents for the process that writes."""
         words_ = folded_words(f"{doc.title}\n{doc.summary}")
-        facet_values = {
-            "kind": doc.kind,
-            "type": doc.type or "-",
-            "state": doc.state or "-",
-            "audience": doc.audience or "-",
-        }
         fields: dict[str, Any] = {
             "key": doc.key,
             "ref": doc.ref,
@@ -250,11 +244,6 @@ class TantivyEngine:
             "ts": int(doc.date.timestamp()) if doc.date else 0,
             "tag": tag(doc.kind, doc.language),
             "acl": [f"kind:{doc.kind}", *doc.acl],
-            "hashes": sorted(
-                {token_hash(t) for t in doc.acl}
-                | {token_hash(f"kind:{doc.kind}")}
-                | {token_hash(f"{n}={v}") for n, v in facet_values.items()}
-            ),
             "words": words_,
             "prefixes": " ".join(
                 sorted(
@@ -262,6 +251,9 @@ class TantivyEngine:
                 )
             ),
         }
+        # The access tokens and the keyword facets (``name=value``) for the probe's check.
+        held = [*fields["acl"], *(f"{n}={fields[n]}" for n in KEYWORD_FACETS)]
+        fields["hashes"] = sorted({token_hash(t) for t in held})
         terms = {}
         for name in TEXT_FIELDS:
             text = getattr(doc, name)
