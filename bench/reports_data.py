@@ -983,22 +983,7 @@ def generate(tickets: int, seed: int = 8) -> World:
             for lang in languages:
                 rev_id += 1
                 if a["draft_only"]:
-                    revision_rows.append(
-                        [
-                            rev_id,
-                            a["id"],
-                            lang,
-                            1,
-                            "draft",
-                            False,
-                            f"Raksts {a['id']}",
-                            owner,
-                            None,
-                            None,
-                            _dt(ts),
-                            _dt(ts),
-                        ]
-                    )
+                    revision_rows.append(_draft(rev_id, a["id"], lang, 1, owner, ts))
                     continue
                 published = min(ts + DAY * rng.lognormvariate(0.5, 1.2), now_ts - 60)
                 revision_rows.append(
@@ -1020,22 +1005,7 @@ def generate(tickets: int, seed: int = 8) -> World:
                 if rng.random() < 0.1:  # an improvement in progress
                     rev_id += 1
                     later = min(published + DAY * rng.randint(1, 300), now_ts - 60)
-                    revision_rows.append(
-                        [
-                            rev_id,
-                            a["id"],
-                            lang,
-                            2,
-                            "draft",
-                            False,
-                            f"Raksts {a['id']}",
-                            owner,
-                            None,
-                            None,
-                            _dt(later),
-                            _dt(later),
-                        ]
-                    )
+                    revision_rows.append(_draft(rev_id, a["id"], lang, 2, owner, later))
         w.write(
             Article,
             [
@@ -1210,6 +1180,27 @@ def generate(tickets: int, seed: int = 8) -> World:
         connection.connection.execute("PRAGMA foreign_keys=ON")
     world.counts = dict(w.counts)
     return world
+
+
+def _draft(
+    rev_id: int, article_id: int, lang: str, number: int, owner: int, at: float
+) -> list[Any]:
+    """A draft revision row (the columns of the article revisions written above)."""
+    title = f"Raksts {article_id}"
+    return [
+        rev_id,
+        article_id,
+        lang,
+        number,
+        "draft",
+        False,
+        title,
+        owner,
+        None,
+        None,
+        _dt(at),
+        _dt(at),
+    ]
 
 
 def _o(ts: float | None) -> datetime | None:
