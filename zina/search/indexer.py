@@ -293,7 +293,9 @@ def rebuild(progress: Callable[[int], None] | None = None, *, batch: int = 500) 
             if progress is not None:
                 progress(count)
 
-    added = building.write_prepared(documents(), heap=200_000_000, threads=2)
+    # One writer thread with room for the whole index: one segment (see ZINA_INDEX_REBUILD_MB).
+    heap = getattr(settings, "ZINA_INDEX_REBUILD_MB", 2000) * 1_000_000
+    added = building.write_prepared(documents(), heap=heap, threads=1)
     _write_cursor(start, fresh)
     with _writer_lock(True):
         old = final.with_name(final.name + ".old")
