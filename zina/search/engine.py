@@ -1,4 +1,12 @@
-"""The search engine behind one small interface: an embedded Tantivy index on local disk.
+"""The search engine behind one small interface: embedded Tantivy indexes on local disk, one
+for each kind of document (a shard: ``<index dir>/<kind>/``).
+
+Why a shard per kind: a search reads only the shards of the kinds it may find — the portal,
+suggestions and the assistant look for articles among 100,000 documents, not among the
+1,100,000 that tickets make — and each kind keeps its own BM25 statistics (Tantivy averages a
+field's length over every document of an index, so kinds sharing fields in one index would
+distort each other's length normalisation). Results of several shards are merged by score
+(or date); facet counts and totals are summed.
 
 Text arrives analysed by our analyzer (space-separated terms); queries arrive as a
 :class:`Query` of analysed terms plus filters. Another engine (OpenSearch, for installations
@@ -8,12 +16,13 @@ beyond one machine) would implement the same methods: ``write``, ``search``, ``r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import threading
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +38,7 @@ from .registry import WEIGHTS, IndexDoc, doc_types
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "5"  # bump when the schema or the analyzer changes: indexes rebuild
+SCHEMA_VERSION = "6"  # bump when the schema or the analyzer changes: indexes rebuild
 TEXT_FIELDS = tuple(WEIGHTS)
 # Index fields: name -> (boost, the weight classes it holds, each written that many times).
 # Titles keep a field of their own: its short length norm is worth StackFAQ nDCG@10 +0.05
@@ -115,6 +124,7 @@ class Hit:
     pk: int
     language: str
     score: float
+    ts: int = 0  # read when results are ordered by date (to merge shards)
 
 
 @dataclass
@@ -145,7 +155,7 @@ class TantivyEngine:
         self.path = Path(path)
         self.schema = _schema()
         self.lock = threading.RLock()
-        self._index: tantivy.Index | None = None
+        self._index: dict[str, tantivy.Index] | None = None
         self._seen: tuple[Any, Any] = (None, None)
         self.damaged = False
         # The share of documents each permission rule admitted in its last probe.
@@ -158,10 +168,13 @@ class TantivyEngine:
         return self.path / "zina-schema"
 
     def exists(self) -> bool:
-        return self._version_file.exists() and (self.path / "meta.json").exists()
+        return self._version_file.exists() and all(
+            (self.path / kind / "meta.json").exists() for kind in doc_types()
+        )
 
     @property
-    def index(self) -> tantivy.Index:
+    def index(self) -> dict[str, tantivy.Index]:
+        """The open shards by kind (opened on first use)."""
         if self._index is None:
             with self.lock:
                 if self._index is None:
@@ -191,21 +204,24 @@ class TantivyEngine:
             self.reload()
         self._seen = seen
 
-    def _open(self) -> tantivy.Index:
+    def _open(self) -> dict[str, tantivy.Index]:
         if not self.exists():
             raise IndexUnavailable(f"no index at {self.path}")
         if self._version_file.read_text().strip() != SCHEMA_VERSION:
             raise IndexUnavailable("the index has another schema version")
         try:
-            index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
-            index.searcher()
+            shards = {}
+            for sub in sorted(self.path.iterdir()):
+                if sub.is_dir() and (sub / "meta.json").exists():
+                    shards[sub.name] = tantivy.Index(self.schema, path=str(sub), reuse=True)
+                    shards[sub.name].searcher()
             self._seen = (self._stamp("zina-schema"), self._stamp("zina-cursor"))
         except BaseException as exc:
             if not is_damage(exc) and not isinstance(exc, Exception):
                 raise
             self.damaged = True
             raise IndexUnavailable(f"the index cannot be opened: {exc}") from exc
-        return index
+        return shards
 
     def create(self) -> None:
         """An empty index of the current schema (whatever was there is removed)."""
@@ -215,13 +231,20 @@ class TantivyEngine:
                 shutil.rmtree(self.path)
             self.path.mkdir(parents=True)
             self.damaged = False
-            tantivy.Index(self.schema, path=str(self.path), reuse=False)
+            shards = {kind: self._new_shard(kind) for kind in sorted(doc_types())}
             self._version_file.write_text(SCHEMA_VERSION)
-            self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            self._index = shards
+
+    def _new_shard(self, kind: str) -> tantivy.Index:
+        """An empty shard for documents of ``kind``."""
+        path = self.path / kind
+        path.mkdir()
+        tantivy.Index(self.schema, path=str(path), reuse=False)
+        return tantivy.Index(self.schema, path=str(path), reuse=True)
 
     def reload(self) -> None:
-        if self._index is not None:
-            self._index.reload()
+        for shard in (self._index or {}).values():
+            shard.reload()
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -313,25 +336,40 @@ class TantivyEngine:
     ) -> int:
         added = 0
         with self.lock:
-            writer = self.index.writer(heap_size=heap, num_threads=threads)
+            shards = self.index
+            writers: dict[str, Any] = {}
+
+            def writer(kind: str) -> Any:
+                if kind not in writers:
+                    if kind not in shards:
+                        shards[kind] = self._new_shard(kind)
+                    writers[kind] = shards[kind].writer(heap_size=heap, num_threads=threads)
+                return writers[kind]
+
             try:
                 for ref in deletes:
-                    writer.delete_documents_by_term("ref", ref)
+                    kind = ref.partition(":")[0]
+                    if kind in shards:
+                        writer(kind).delete_documents_by_term("ref", ref)
                 for doc in upserts:
-                    writer.add_document(self._document(doc))
+                    writer(doc["kind"]).add_document(self._document(doc))
                     added += 1
                     if progress is not None:
                         progress(1)
-                writer.commit()
-                writer.wait_merging_threads()
+                for w in writers.values():
+                    w.commit()
+                for w in writers.values():
+                    w.wait_merging_threads()
             except BaseException as exc:
-                writer.rollback()
+                for w in writers.values():
+                    with contextlib.suppress(Exception):  # one already committed or consumed
+                        w.rollback()
                 if not is_damage(exc):
                     raise
                 self.forget()
                 self.damaged = True
                 raise IndexUnavailable(str(exc)) from exc
-            self.index.reload()
+            self.reload()
         return added
 
     # -- reading ---------------------------------------------------------------------------
@@ -478,11 +516,56 @@ class TantivyEngine:
             raise IndexUnavailable(str(exc)) from exc
 
     def _search(self, query: Query) -> Result:
-        searcher = self.index.searcher()
+        shards = self._shards(query)
+        if len(shards) == 1:
+            kind, sub = shards[0]
+            return self._search_shard(kind, sub)
+        # Several shards: the best offset + limit of each, merged, then the page.
+        need = query.offset + query.limit
+        results = [self._search_shard(k, replace(sub, offset=0, limit=need)) for k, sub in shards]
+        by_date = query.newest_first or not query.has_text
+        merged = sorted(
+            (hit for result in results for hit in result.hits),
+            key=(lambda h: -h.ts) if by_date else (lambda h: -h.score),
+        )
+        hits = merged[query.offset : need]
+        counted = query.count
+        result = Result(
+            hits=hits,
+            total=sum(r.total for r in results) if counted else len(hits),
+        )
+        if query.facets:
+            for r in results:
+                for name, counts in r.facets.items():
+                    into = result.facets.setdefault(name, {})
+                    for value, n in counts.items():
+                        into[value] = into.get(value, 0) + n
+        return result
+
+    def _shards(self, query: Query) -> list[tuple[str, Query]]:
+        """The shards a search reads, each with the query as it reads there: the rule where
+        ``kind:<its kind>`` always holds (and no other kind's token does), no kind filter.
+        Shards whose kind the rule or the kind filter rules out are not read at all."""
+        wanted = set(query.filters.get("kind") or ())
+        filters = {name: values for name, values in query.filters.items() if name != "kind"}
+        out = []
+        for kind in self.index:
+            if wanted and kind not in wanted:
+                continue
+            rule = in_shard(query.rule, kind)
+            if isinstance(rule, Leaf) and not rule.tokens:
+                continue
+            out.append((kind, replace(query, rule=rule, filters=filters)))
+        return out or [(next(iter(self.index), ""), replace(query, rule=_NOTHING))]
+
+    def _search_shard(self, kind: str, query: Query) -> Result:
+        if kind not in self.index:  # no shard at all (an index of no kinds)
+            return Result(hits=[], total=0)
+        searcher = self.index[kind].searcher()
         if self._worth_probing(query):
-            probed = self._probe(searcher, query)
+            probed = self._probe(kind, searcher, query)
             if probed is not None:
-                return self._result(searcher, query, probed, None)
+                return self._result(kind, searcher, query, probed, None)
         compiled = self.compile(query)
         if query.newest_first or not query.has_text:
             found = searcher.search(
@@ -496,23 +579,26 @@ class TantivyEngine:
             found = searcher.search(
                 compiled, limit=query.limit, offset=query.offset, count=query.count
             )
-        return self._result(searcher, query, found, compiled)
+        return self._result(kind, searcher, query, found, compiled)
 
-    def _result(self, searcher: Any, query: Query, found: Any, compiled: Any) -> Result:
+    def _result(self, kind: str, searcher: Any, query: Query, found: Any, compiled: Any) -> Result:
         addresses = [address for _, address in found.hits]
         hits = []
         if addresses:
             pks = searcher.fast_field_values("pk", addresses)
             tags = searcher.fast_field_values("tag", addresses)
+            by_date = query.newest_first or not query.has_text
+            times = searcher.fast_field_values("ts", addresses) if by_date else [0] * len(pks)
             known = _tags()
-            for (score, address), pk, tag_ in zip(found.hits, pks, tags, strict=True):
-                kind, language = known.get(tag_) or _stored_tag(searcher, address)
+            for (score, address), pk, tag_, ts in zip(found.hits, pks, tags, times, strict=True):
+                language = (known.get(tag_) or _stored_tag(searcher, address))[1]
                 hits.append(
                     Hit(
                         kind=kind,
                         pk=int(pk or 0),
                         language=language,
                         score=float(score) if query.has_text else 0.0,
+                        ts=int(ts or 0),
                     )
                 )
         counted = getattr(found, "count", None) if query.count else None
@@ -555,14 +641,18 @@ class TantivyEngine:
             return min(1.0, sum(self._share(searcher, p, total) for p in rule.parts))
         return 1.0  # a negation: no cheap bound
 
-    def _probe(self, searcher: Any, query: Query) -> Any:
+    def _probe(self, kind: str, searcher: Any, query: Query) -> Any:
         rule = simplified(query.rule)
         filters = {
             name: {f"{name}={v}" for v in values}
             for name, values in query.filters.items()
             if values
         }
-        key = (_rule_key(rule), tuple(sorted((n, tuple(sorted(v))) for n, v in filters.items())))
+        key = (
+            kind,
+            _rule_key(rule),
+            tuple(sorted((n, tuple(sorted(v))) for n, v in filters.items())),
+        )
         share = self._shares.get(key)
         if share is None:
             share = self._share(searcher, rule, max(int(searcher.num_docs), 1))
@@ -672,31 +762,40 @@ class TantivyEngine:
     ) -> list[tuple[str, int]]:
         """Surface words starting with ``prefix`` in documents ``rule`` lets through, most
         frequent first (counted in those documents only, so nothing hidden is suggested)."""
-        return self.index.searcher().terms_with_prefix(
-            "words", prefix, filter_query=self._rule(rule), limit=limit
-        )
+        counts: dict[str, int] = {}
+        for kind, shard in self.index.items():
+            within = in_shard(rule, kind)
+            if isinstance(within, Leaf) and not within.tokens:
+                continue
+            found = shard.searcher().terms_with_prefix(
+                "words", prefix, filter_query=self._compile_rule(within), limit=limit
+            )
+            for word, n in found:
+                counts[word] = counts.get(word, 0) + n
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
     def refs(self, kind: str) -> dict[int, int]:
         """Primary keys of one kind in the index, with their number of documents."""
-        searcher = self.index.searcher()
-        found = searcher.search(
-            Q.term_query(self.schema, "kind", kind), limit=max(searcher.num_docs, 1), count=False
-        )
+        if kind not in self.index:
+            return {}
+        searcher = self.index[kind].searcher()
+        found = searcher.search(Q.all_query(), limit=max(searcher.num_docs, 1), count=False)
         counts: dict[int, int] = {}
         for pk in searcher.fast_field_values("pk", [a for _, a in found.hits]):
             counts[int(pk or 0)] = counts.get(int(pk or 0), 0) + 1
         return counts
 
     def num_docs(self) -> int:
-        return int(self.index.searcher().num_docs)
+        return sum(int(shard.searcher().num_docs) for shard in self.index.values())
 
     def clear(self) -> None:
         with self.lock:
-            writer = self.index.writer(heap_size=15_000_000, num_threads=1)
-            writer.delete_all_documents()
-            writer.commit()
-            writer.wait_merging_threads()
-            self.index.reload()
+            for shard in self.index.values():
+                writer = shard.writer(heap_size=15_000_000, num_threads=1)
+                writer.delete_all_documents()
+                writer.commit()
+                writer.wait_merging_threads()
+                shard.reload()
 
 
 def tag(kind: str, language: str) -> int:
@@ -785,6 +884,27 @@ def simplified(rule: Rule) -> Rule:
             return _NOTHING
         return others[0] if len(others) == 1 else AnyOf(tuple(others))
     return rule
+
+
+def in_shard(rule: Rule, kind: str) -> Rule:
+    """``rule`` (simplified) as it reads within the shard of ``kind``: there every document
+    holds ``kind:<kind>`` and none holds another kind's token."""
+    own = f"kind:{kind}"
+
+    def walk(part: Rule) -> Rule:
+        if isinstance(part, Leaf):
+            if own in part.tokens:
+                return Everything()
+            return Leaf(Q_NOTHING, frozenset(t for t in part.tokens if not t.startswith("kind:")))
+        if isinstance(part, All):
+            return All(tuple(map(walk, part.parts)))
+        if isinstance(part, AnyOf):
+            return AnyOf(tuple(map(walk, part.parts)))
+        if isinstance(part, Not):
+            return Not(walk(part.part))
+        return part
+
+    return simplified(walk(simplified(rule)))
 
 
 def token_hash(token: str) -> int:

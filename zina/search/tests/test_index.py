@@ -677,7 +677,7 @@ def test_a_corrupt_index_is_rebuilt_and_search_does_not_fail(
     }
     assert article_hits(superuser, "bojats indekss") == articles
     restart()
-    corrupt(index_dir())
+    corrupt(index_dir() / "article")  # the articles' shard
     results = search(superuser, "bojāti indeksi")
     assert {h.pk for h in results.hits} == articles
     assert results.total == 3
