@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import threading
 import zlib
@@ -168,8 +169,10 @@ class TantivyEngine:
         return self.path / "zina-schema"
 
     def exists(self) -> bool:
-        return self._version_file.exists() and all(
-            (self.path / kind / "meta.json").exists() for kind in doc_types()
+        # (Every search asks: plain strings, no Path objects.)
+        base = str(self.path)
+        return os.path.exists(f"{base}/zina-schema") and all(
+            os.path.exists(f"{base}/{kind}/meta.json") for kind in doc_types()
         )
 
     @property
@@ -548,11 +551,12 @@ class TantivyEngine:
         Shards whose kind the rule or the kind filter rules out are not read at all."""
         wanted = set(query.filters.get("kind") or ())
         filters = {name: values for name, values in query.filters.items() if name != "kind"}
+        base = simplified(query.rule)
         out = []
         for kind in self.index:
             if wanted and kind not in wanted:
                 continue
-            rule = in_shard(query.rule, kind)
+            rule = in_shard(base, kind, is_simplified=True)
             if isinstance(rule, Leaf) and not rule.tokens:
                 continue
             out.append((kind, replace(query, rule=rule, filters=filters)))
@@ -763,8 +767,9 @@ class TantivyEngine:
         """Surface words starting with ``prefix`` in documents ``rule`` lets through, most
         frequent first (counted in those documents only, so nothing hidden is suggested)."""
         counts: dict[str, int] = {}
+        base = simplified(rule)
         for kind, shard in self.index.items():
-            within = in_shard(rule, kind)
+            within = in_shard(base, kind, is_simplified=True)
             if isinstance(within, Leaf) and not within.tokens:
                 continue
             found = shard.searcher().terms_with_prefix(
@@ -886,9 +891,11 @@ def simplified(rule: Rule) -> Rule:
     return rule
 
 
-def in_shard(rule: Rule, kind: str) -> Rule:
+def in_shard(rule: Rule, kind: str, *, is_simplified: bool = False) -> Rule:
     """``rule`` (simplified) as it reads within the shard of ``kind``: there every document
     holds ``kind:<kind>`` and none holds another kind's token."""
+    if isinstance(rule, Everything):
+        return rule
     own = f"kind:{kind}"
 
     def walk(part: Rule) -> Rule:
@@ -904,7 +911,7 @@ def in_shard(rule: Rule, kind: str) -> Rule:
             return Not(walk(part.part))
         return part
 
-    return simplified(walk(simplified(rule)))
+    return simplified(walk(rule if is_simplified else simplified(rule)))
 
 
 def token_hash(token: str) -> int:
