@@ -62,6 +62,11 @@ def _docs(n: int) -> list[IndexDoc]:
     return docs
 
 
+@pytest.fixture(autouse=True)
+def _probe_small_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "PROBE_MIN_DOCS", 0)  # these shards hold 3,000
+
+
 @pytest.fixture(scope="module")
 def eng(tmp_path_factory: pytest.TempPathFactory) -> TantivyEngine:
     e = TantivyEngine(Path(tmp_path_factory.mktemp("probe")))
