@@ -59,6 +59,11 @@ class Team(TimeStampedModel):
         return self.name
 
 
+def reference_of(kind: str, pk: object) -> str:
+    """A ticket's reference as people quote it: the kind's prefix and the number (I-123)."""
+    return f"{PREFIXES.get(Kind(kind), 'T') if kind in Kind.values else 'T'}-{pk}"
+
+
 class Ticket(TimeStampedModel):
     """One request to an institution: an interruption (incident), its cause (problem), a
     change, a service request, a complaint or a suggestion. Its state changes only through
@@ -285,9 +290,7 @@ class Ticket(TimeStampedModel):
 
     @property
     def reference(self) -> str:
-        return (
-            f"{PREFIXES.get(Kind(self.kind), 'T') if self.kind in Kind.values else 'T'}-{self.pk}"
-        )
+        return reference_of(self.kind, self.pk)
 
     def get_absolute_url(self) -> str:
         return reverse("tickets:detail", args=[self.pk])
