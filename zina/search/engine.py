@@ -11,7 +11,7 @@ distort each other's length normalisation). Results of several shards are merged
 Text arrives analysed by our analyzer (space-separated terms); queries arrive as a
 :class:`Query` of analysed terms plus filters. Another engine (OpenSearch, for installations
 beyond one machine) would implement the same methods: ``write``, ``search``, ``refs``,
-``words_with_prefix``, ``clear``.
+``clear``.
 """
 
 from __future__ import annotations
@@ -760,24 +760,6 @@ class TantivyEngine:
                 if running:
                     facets["date"][key] = running
         return facets
-
-    def words_with_prefix(
-        self, prefix: str, rule: Rule, limit: int = 2000
-    ) -> list[tuple[str, int]]:
-        """Surface words starting with ``prefix`` in documents ``rule`` lets through, most
-        frequent first (counted in those documents only, so nothing hidden is suggested)."""
-        counts: dict[str, int] = {}
-        base = simplified(rule)
-        for kind, shard in self.index.items():
-            within = in_shard(base, kind, is_simplified=True)
-            if isinstance(within, Leaf) and not within.tokens:
-                continue
-            found = shard.searcher().terms_with_prefix(
-                "words", prefix, filter_query=self._compile_rule(within), limit=limit
-            )
-            for word, n in found:
-                counts[word] = counts.get(word, 0) + n
-        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
     def refs(self, kind: str) -> dict[int, int]:
         """Primary keys of one kind in the index, with their number of documents."""

@@ -23,7 +23,7 @@ from zina.core.permissions import NOTHING, is_superuser
 from zina.core.rules import All, AnyOf, Everything, Rule, leaf
 
 from . import indexer, registry
-from .analyzer import STOP_WORDS, variants, words
+from .analyzer import STOP_WORDS, WORD, fold, normalize, variants, words
 from .engine import IndexUnavailable, Query, phrasings
 from .operations import log_search
 from .snippets import highlights
@@ -31,6 +31,7 @@ from .snippets import highlights
 _PHRASE = re.compile(r'"([^"]*)"?')
 FILTERS = ("kind", "type", "state", "audience", "institution", "services")
 SINCE_DAYS = (7, 30, 365)
+SUGGEST_CHARS = 5000  # "did you mean" reads the beginning of each result's text
 
 
 @dataclass
@@ -152,25 +153,28 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-def did_you_mean(text: str, rule: Rule) -> str:
-    """The query with unknown words replaced by the nearest words of documents the rule lets
-    the user see, or ''."""
-    eng = indexer.engine()
+def did_you_mean(text: str, shown: Sequence[Found]) -> str:
+    """The query with unknown words replaced by the nearest words of the results typo
+    tolerance found and the database check let through (so only words of what the user may
+    read are offered), or ''."""
+    counts: dict[str, int] = {}
+    for hit in shown:
+        for word in WORD.findall(normalize(f"{hit.title}\n{hit.text[:SUGGEST_CHARS]}").lower()):
+            folded = fold(word)
+            counts[folded] = counts.get(folded, 0) + 1
     changed = False
     out: list[str] = []
     for word, _, _ in words(text):
-        if len(word) < 4 or word in STOP_WORDS["lv"]:
-            out.append(word)
-            continue
-        candidates = eng.words_with_prefix(word[:2], rule)
-        if any(candidate == word for candidate, _ in candidates):
+        if len(word) < 4 or word in STOP_WORDS["lv"] or word in counts:
             out.append(word)
             continue
         limit = 1 if len(word) <= 5 else 2
         best: tuple[int, int, str] | None = None
-        for candidate, freq in candidates:
+        for candidate, freq in counts.items():
+            if candidate[:2] != word[:2]:
+                continue
             distance = _edit_distance(word, candidate, limit)
-            if distance <= limit and (best is None or (distance, -freq) < best[:2]):
+            if distance <= limit and (best is None or (distance, -freq, candidate) < best):
                 best = (distance, -freq, candidate)
         if best is not None:
             changed = True
@@ -231,7 +235,6 @@ def search(
             eng = indexer.engine()
             found = eng.search(query)
             if query.has_text and _nothing_matched(eng, query, found):
-                results.did_you_mean = did_you_mean(text, query.rule)
                 query.fuzzy = True
                 found = eng.search(query)
                 results.approximate = found.total > 0
@@ -244,6 +247,8 @@ def search(
         results.facets = visible_facets(user, found.facets, results.facet_labels)
     hits = found.hits[:per_page]
     results.hits, refused = _show(user, hits, query, rules, snippets=snippets)
+    if query.fuzzy:
+        results.did_you_mean = did_you_mean(text, results.hits)
     if query.count:
         results.total = max(0, found.total - refused)
     else:
