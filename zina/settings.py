@@ -259,10 +259,11 @@ ZINA_SEARCH_IMMEDIATE = env_bool("ZINA_SEARCH_IMMEDIATE", True)
 ZINA_SEARCH_SYNC_REBUILD = int(os.environ.get("ZINA_SEARCH_SYNC_REBUILD", "20000"))
 # Processes that build and analyse documents during `zina reindex` (default: one per core).
 ZINA_INDEX_WORKERS = int(os.environ.get("ZINA_INDEX_WORKERS", str(os.cpu_count() or 1)))
-# The most memory `zina reindex` lets the index writer hold (MB). It writes one segment while
-# this lasts (about 1.4 million documents in 2,000 MB); a search reads every segment, so fewer
-# is faster (at 220,000 documents, one segment instead of four: -32% at p50). Memory is
-# taken as the documents come, so a small index uses little of it. At most 4,000.
+# The most memory `zina reindex` lets each shard's index writer hold (MB). It writes one
+# segment while this lasts (about 1.4 million documents in 2,000 MB); a search reads every
+# segment, so fewer is faster (at 220,000 documents, one segment instead of four: -32% at
+# p50). Memory is taken as the documents come, so a small index uses little of it. At most
+# 4,000 (Tantivy's limit per writer thread).
 ZINA_INDEX_REBUILD_MB = min(4000, int(os.environ.get("ZINA_INDEX_REBUILD_MB", "2000")))
 ZINA_OUTBOX_KEEP_DAYS = int(os.environ.get("ZINA_OUTBOX_KEEP_DAYS", "7"))
 # Each pass re-reads this much of the outbox before the node's watermark: a transaction stamps
