@@ -532,11 +532,8 @@ class TantivyEngine:
             key=(lambda h: -h.ts) if by_date else (lambda h: -h.score),
         )
         hits = merged[query.offset : need]
-        counted = query.count
-        result = Result(
-            hits=hits,
-            total=sum(r.total for r in results) if counted else len(hits),
-        )
+        total = sum(r.total for r in results) if query.count else len(hits)
+        result = Result(hits=hits, total=total)
         if query.facets:
             for r in results:
                 for name, counts in r.facets.items():

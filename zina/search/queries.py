@@ -23,7 +23,7 @@ from zina.core.permissions import NOTHING, is_superuser
 from zina.core.rules import All, AnyOf, Everything, Rule, leaf
 
 from . import indexer, registry
-from .analyzer import STOP_WORDS, WORD, fold, normalize, variants, words
+from .analyzer import STOP_WORDS, variants, words
 from .engine import IndexUnavailable, Query, phrasings
 from .operations import log_search
 from .snippets import highlights
@@ -159,8 +159,7 @@ def did_you_mean(text: str, shown: Sequence[Found]) -> str:
     read are offered), or ''."""
     counts: dict[str, int] = {}
     for hit in shown:
-        for word in WORD.findall(normalize(f"{hit.title}\n{hit.text[:SUGGEST_CHARS]}").lower()):
-            folded = fold(word)
+        for folded, _, _ in words(f"{hit.title}\n{hit.text[:SUGGEST_CHARS]}"):
             counts[folded] = counts.get(folded, 0) + 1
     changed = False
     out: list[str] = []
