@@ -72,7 +72,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import ARTICLE_TYPES, AUDIENCES, BenchQuery, Corpus, make_queries
-from reports_data import CHANNELS, KINDS
+from reports_data import CHANNELS, DAY, KINDS, Picker
 
 from zina.tickets.choices import OPEN_STATES, PRIORITY_MATRIX
 
@@ -400,28 +400,16 @@ TICKET_FIELDS = [
     "created_at",
     "updated_at",
 ]
-DAY = 86400
 
 
-class Weighted:
-    """``rng.choices`` over fixed weights, their running sums computed once."""
-
-    def __init__(self, weighted: Sequence[tuple[Any, float]]) -> None:
-        self.values = [v for v, _ in weighted]
-        self.cum = list(itertools.accumulate(w for _, w in weighted))
-
-    def __call__(self, rng: random.Random) -> Any:
-        return rng.choices(self.values, cum_weights=self.cum)[0]
-
-
-def ticket_pickers() -> dict[str, Weighted]:
+def ticket_pickers() -> dict[str, Picker]:
     return {
-        "kind": Weighted(KINDS),
-        "channel": Weighted(CHANNELS),
-        "impact": Weighted(((1, 0.08), (2, 0.3), (3, 0.62))),
-        "urgency": Weighted(((1, 0.12), (2, 0.5), (3, 0.38))),
+        "kind": Picker(KINDS),
+        "channel": Picker(CHANNELS),
+        "impact": Picker(((1, 0.08), (2, 0.3), (3, 0.62))),
+        "urgency": Picker(((1, 0.12), (2, 0.5), (3, 0.38))),
         # By age: recent tickets partly open, old ones nearly all finished.
-        "recent": Weighted(
+        "recent": Picker(
             [
                 ("new", 0.2),
                 ("assigned", 0.15),
@@ -430,7 +418,7 @@ def ticket_pickers() -> dict[str, Weighted]:
                 ("resolved", 0.2),
             ]
         ),
-        "weeks": Weighted(
+        "weeks": Picker(
             [
                 ("in_progress", 0.12),
                 ("waiting", 0.06),
@@ -439,7 +427,7 @@ def ticket_pickers() -> dict[str, Weighted]:
                 ("cancelled", 0.04),
             ]
         ),
-        "old": Weighted(
+        "old": Picker(
             [
                 ("closed", 0.9),
                 ("cancelled", 0.04),
@@ -448,7 +436,7 @@ def ticket_pickers() -> dict[str, Weighted]:
                 ("waiting", 0.02),
             ]
         ),
-        "change_type": Weighted((("standard", 0.5), ("normal", 0.42), ("emergency", 0.08))),
+        "change_type": Picker((("standard", 0.5), ("normal", 0.42), ("emergency", 0.08))),
     }
 
 
@@ -457,7 +445,7 @@ def ticket_row(
     corpus: Corpus,
     tid: int,
     setup: dict[str, Any],
-    pickers: dict[str, Weighted],
+    pickers: dict[str, Picker],
 ) -> tuple[list[Any], str, str]:
     """One ticket's row (in the order of TICKET_FIELDS), its language and subject."""
     inst = pick(rng, setup["inst_weights"])
@@ -845,8 +833,8 @@ PROFILE_BUCKETS = {
     "    tickets build_tickets()": ("tickets/search.py", "build_tickets"),
     "    reverse() (urls)": ("django/urls/base.py", "reverse"),
     "    get_FOO_display (meta labels)": ("django/db/models/base.py", "_get_FIELD_display"),
-    "  highlight (snippets)": ("search/snippets.py", "highlight"),
-    "log_search (SearchLog insert)": ("search/queries.py", "log_search"),
+    "  highlights (snippets)": ("search/snippets.py", "highlights"),
+    "log_search (SearchLog insert)": ("search/operations.py", "log_search"),
     "SQL execute (all)": ("django/db/backends/utils.py", "_execute"),
 }
 INDEX_BUCKETS = {
@@ -974,7 +962,8 @@ def main() -> None:
     if index_profile:
         index_profile.disable()
     index_s = time.perf_counter() - t0
-    log(f"zina index: {index_docs:,} documents in {index_s:.1f} s ({indexed_kinds()})")
+    rows_by_kind = indexed_kinds()
+    log(f"zina index: {index_docs:,} documents in {index_s:.1f} s ({rows_by_kind})")
     bm25_index, bm25_docs, bm25_s = build_bm25(workdir / "bm25")
     log(f"bm25 index: {bm25_docs:,} documents in {bm25_s:.1f} s")
 
@@ -1087,7 +1076,7 @@ def main() -> None:
             "institution's, the superuser all, anonymous none)"
         ),
         "revisions": data["counts"]["revisions"],
-        "index_rows_by_kind": indexed_kinds(),
+        "index_rows_by_kind": rows_by_kind,
         "index_docs": index_docs,
         "load_s": round(data["load_s"], 1) if reuse == "" else None,
         "reused_database": bool(reuse),
