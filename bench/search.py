@@ -853,7 +853,6 @@ PROFILE_BUCKETS = {
 INDEX_BUCKETS = {
     "rebuild (total)": ("search/indexer.py", "rebuild"),
     "knowledge build() (DB + ORM, generator)": ("knowledge/search.py", "build"),
-    "  knowledge _links (link tables)": ("knowledge/search.py", "_links"),
     "tickets build_tickets() (DB + ORM, generator)": ("tickets/search.py", "build_tickets"),
     "  reverse() (url per doc)": ("django/urls/base.py", "reverse"),
     "  get_FOO_display (meta per doc)": ("django/db/models/base.py", "_get_FIELD_display"),

@@ -735,3 +735,19 @@ def test_deactivating_a_user_empties_their_search_at_once(
     results = search(expert, COMMON, per_page=1000, facets=True)
     assert results.total == 0
     assert results.hits == []
+
+
+def test_the_author_of_a_revision_finds_the_article_they_do_not_own(
+    corpus: Corpus, readers: dict[str, Any], superuser: User
+) -> None:
+    """An experts-only article a level-1 specialist wrote: they see it as its author (not
+    as an expert). Once someone else owns it, their revision alone still lets them find it,
+    as ``visible_to`` says — the database check reads the authors afresh."""
+    specialist = readers[Role.SUPPORT_SPECIALIST]
+    article = corpus.articles["by-specialist"]
+    Article.objects.filter(pk=article.pk).update(owner=superuser)
+    assert article.pk in visible(specialist, "article", corpus)
+    hits = search(specialist, COMMON, kinds=["article"], per_page=1000).hits
+    assert article.pk in {h.pk for h in hits}
+    # Not as an expert: the experts-only article of the same institution stays hidden.
+    assert corpus.articles["exp"].pk not in {h.pk for h in hits}
