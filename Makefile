@@ -66,6 +66,8 @@ bench: $(addprefix bench-,$(BENCHES))
 bench-catalog: setup
 	$(BIN)/python bench/catalog.py
 
+# BENCH_SEARCH_DOCS=2000,20000 for a quick run; BENCH_SEARCH_DB=postgresql measures on
+# PostgreSQL (a throwaway cluster); BENCH_SEARCH_DIR=<kept> measures a kept SQLite run again.
 bench-search: setup
 	$(BIN)/python bench/search.py
 
