@@ -5,12 +5,11 @@ The access tokens are those ``service_rule`` and ``resource_rule`` read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from zina.search.registry import DocType, IndexDoc, register
+from zina.search.registry import DocType, IndexDoc, register, url_maker
 
 from .choices import ResourceType, Status
 from .models import Resource, Service
@@ -20,7 +19,6 @@ STATUS_LABELS = dict(Status.choices)
 TYPE_LABELS = dict(ResourceType.choices)
 
 
-_URL_SENTINEL = 987_654_321_987  # stands for the primary key in one reversed URL
 _SERVICE_FIELDS = (
     "pk",
     "institution_id",
@@ -38,14 +36,8 @@ _SERVICE_FIELDS = (
 )
 
 
-def _url(name: str) -> Callable[[int], str]:
-    """``pk → url`` from one ``reverse`` (searches hydrate every hit through ``build``)."""
-    template = reverse(name, args=[_URL_SENTINEL])
-    return lambda pk: template.replace(str(_URL_SENTINEL), str(pk))
-
-
 def build_services(pks: Sequence[int]) -> Iterable[IndexDoc]:
-    url = _url("catalog:service_detail")
+    url = url_maker("catalog:service_detail")
     for row in Service.objects.filter(pk__in=pks).order_by().values_list(*_SERVICE_FIELDS):
         (pk, institution_id, identifier, name, name_en, description, description_en) = row[:7]
         (category, status, is_public, fee, legal_basis, updated_at) = row[7:]
@@ -88,7 +80,7 @@ _RESOURCE_FIELDS = (
 
 
 def build_resources(pks: Sequence[int]) -> Iterable[IndexDoc]:
-    url = _url("catalog:resource_detail")
+    url = url_maker("catalog:resource_detail")
     for row in Resource.objects.filter(pk__in=pks).order_by().values_list(*_RESOURCE_FIELDS):
         (pk, institution_id, identifier, name, name_en, description, type_, status, date) = row
         yield IndexDoc(

@@ -14,12 +14,11 @@ from typing import Any, NamedTuple, cast
 
 from django.conf import settings
 from django.db import connection, models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from zina.search.registry import DocType, IndexDoc, register
+from zina.search.registry import DocType, IndexDoc, register, url_maker
 
 from .choices import ArticleType, Audience, State
 from .models import Article, ArticleRevision
@@ -36,7 +35,6 @@ _LINK_TABLES = (
     (Article.services.through, "service_id"),
     (Article.resources.through, "resource_id"),
 )
-_URL_SENTINEL = 987_654_321_987  # stands for the primary key in one reversed URL
 
 
 def _table(model: type[models.Model]) -> str:
@@ -163,7 +161,7 @@ def build(pks: Sequence[int]) -> Iterable[IndexDoc]:
     with connection.cursor() as cursor:
         cursor.execute(_chosen_sql(connection.vendor, len(pks)), pks)
         rows = cursor.fetchall()
-    url = reverse("knowledge:article_detail", args=[_URL_SENTINEL])
+    url = url_maker("knowledge:article_detail")
     tokens_of: dict[int, set[str]] = {}
     width = len(_ARTICLE_FIELDS) + 1
     for row in rows:
@@ -190,7 +188,7 @@ def build(pks: Sequence[int]) -> Iterable[IndexDoc]:
             institution=article.institution_id,
             services=services,
             date=_datetime(updated_at),
-            url=url.replace(str(_URL_SENTINEL), str(pk)),
+            url=url(pk),
             # Lazy labels: translated only if a page shows them.
             meta={
                 "type": TYPE_LABELS.get(article.type, article.type),

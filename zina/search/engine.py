@@ -553,7 +553,7 @@ class TantivyEngine:
         for kind in self.index:
             if wanted and kind not in wanted:
                 continue
-            rule = in_shard(base, kind, is_simplified=True)
+            rule = in_shard(base, kind)
             if isinstance(rule, Leaf) and not rule.tokens:
                 continue
             out.append((kind, replace(query, rule=rule, filters=filters)))
@@ -873,9 +873,9 @@ def simplified(rule: Rule) -> Rule:
     return rule
 
 
-def in_shard(rule: Rule, kind: str, *, is_simplified: bool = False) -> Rule:
-    """``rule`` (simplified) as it reads within the shard of ``kind``: there every document
-    holds ``kind:<kind>`` and none holds another kind's token."""
+def in_shard(rule: Rule, kind: str) -> Rule:
+    """``rule`` (already ``simplified``) as it reads within the shard of ``kind``: there every
+    document holds ``kind:<kind>`` and none holds another kind's token."""
     if isinstance(rule, Everything):
         return rule
     own = f"kind:{kind}"
@@ -893,7 +893,7 @@ def in_shard(rule: Rule, kind: str, *, is_simplified: bool = False) -> Rule:
             return Not(walk(part.part))
         return part
 
-    return simplified(walk(rule if is_simplified else simplified(rule)))
+    return simplified(walk(rule))
 
 
 def token_hash(token: str) -> int:

@@ -12,10 +12,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from zina.search.registry import DocType, IndexDoc, register
+from zina.search.registry import DocType, IndexDoc, register, url_maker
 
 from .choices import Kind, State
 from .models import Ticket, reference_of
@@ -55,12 +54,11 @@ class _Row(NamedTuple):
 
 # The columns of _Row (a linked row's name through its foreign key).
 _FIELDS = [name.replace("_name", "__name") for name in _Row._fields]
-_URL_SENTINEL = 987_654_321_987  # stands for the primary key in one reversed URL
 
 
 def build_tickets(pks: Sequence[int]) -> Iterable[IndexDoc]:
     rows = Ticket.objects.filter(pk__in=pks).order_by("pk").values_list(*_FIELDS)
-    url = reverse("tickets:detail", args=[_URL_SENTINEL])
+    url = url_maker("tickets:detail")
     for values in rows:
         ticket = _Row._make(values)
         names = " ".join(n for n in (ticket.service_name, ticket.resource_name) if n)
@@ -89,7 +87,7 @@ def build_tickets(pks: Sequence[int]) -> Iterable[IndexDoc]:
             institution=ticket.institution_id,
             services=[ticket.service_id] if ticket.service_id else [],
             date=ticket.updated_at,
-            url=url.replace(str(_URL_SENTINEL), str(ticket.id)),
+            url=url(ticket.id),
             meta={
                 "reference": reference,
                 "state": STATE_LABELS.get(ticket.state),
